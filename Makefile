@@ -27,7 +27,6 @@ demo: db
 	$(BIN)/python manage.py seed_demo
 
 run: demo
-	$(BIN)/python manage.py compilemessages --ignore=.venv -v0 || true
 	bash scripts/run.sh
 
 test: $(STAMP)

@@ -15,7 +15,10 @@ class Role(models.TextChoices):
     TIERS_LIEU_MANAGER = "tiers_lieu_manager", _("Gestionnaire de tiers-lieu")
     MEDIATOR = "mediator", _("Médiateur numérique")
     PRACTITIONER = "practitioner", _("Médecin téléconsultant")
-    ASSISTING_PROFESSIONAL = "assisting_professional", _("Professionnel assistant (infirmier, pharmacien)")
+    ASSISTING_PROFESSIONAL = (
+        "assisting_professional",
+        _("Professionnel assistant (infirmier, pharmacien)"),
+    )
     TEACHER = "teacher", _("Enseignant")
     SCHOOL_DIRECTOR = "school_director", _("Directeur d'école")
     PARENT = "parent", _("Parent")
@@ -28,11 +31,19 @@ class Role(models.TextChoices):
 
 # Roles whose holders see other people's personal data: they may enable TOTP two-factor
 # authentication. Platform administrators must (enforced by RequireTwoFactorMiddleware).
-ROLES_HANDLING_PERSONAL_DATA = frozenset({
-    Role.TIERS_LIEU_MANAGER, Role.MEDIATOR, Role.PRACTITIONER, Role.ASSISTING_PROFESSIONAL,
-    Role.SCHOOL_DIRECTOR, Role.TEACHER, Role.SUPPORT_TECHNICIAN, Role.DEPARTMENT_AGENT,
-    Role.PLATFORM_ADMIN,
-})
+ROLES_HANDLING_PERSONAL_DATA = frozenset(
+    {
+        Role.TIERS_LIEU_MANAGER,
+        Role.MEDIATOR,
+        Role.PRACTITIONER,
+        Role.ASSISTING_PROFESSIONAL,
+        Role.SCHOOL_DIRECTOR,
+        Role.TEACHER,
+        Role.SUPPORT_TECHNICIAN,
+        Role.DEPARTMENT_AGENT,
+        Role.PLATFORM_ADMIN,
+    }
+)
 ROLES_REQUIRING_TWO_FACTOR = frozenset({Role.PLATFORM_ADMIN})
 
 
@@ -49,12 +60,20 @@ class User(AbstractUser, DemoFlagModel):
     # E.164 (+33612345678), normalised by accounts.services; empty when the person has none.
     phone = models.CharField(_("téléphone mobile"), max_length=20, blank=True, default="")
     home_commune = models.ForeignKey(
-        Commune, verbose_name=_("commune de résidence"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        Commune,
+        verbose_name=_("commune de résidence"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_by = models.ForeignKey(
-        "self", verbose_name=_("créé par"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="accounts_created",
+        "self",
+        verbose_name=_("créé par"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="accounts_created",
         help_text=_("L'agent qui a créé le compte pour le compte de la personne."),
     )
     prefers_sms = models.BooleanField(_("préfère être contacté par SMS"), default=False)
@@ -87,9 +106,11 @@ class User(AbstractUser, DemoFlagModel):
     def role_codes(self) -> set[str]:
         """The roles this person holds through active memberships (cached per instance)."""
         if not hasattr(self, "_role_codes"):
-            self._role_codes = set(
-                self.memberships.filter(is_active=True).values_list("role", flat=True)
-            ) if self.pk else set()
+            self._role_codes = (
+                set(self.memberships.filter(is_active=True).values_list("role", flat=True))
+                if self.pk
+                else set()
+            )
         return self._role_codes
 
     def has_role(self, *roles: str) -> bool:
@@ -104,7 +125,9 @@ class Membership(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     organisation = models.ForeignKey(
-        Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE,
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.CASCADE,
         related_name="memberships",
     )
     role = models.CharField(_("rôle"), max_length=30, choices=Role.choices)
@@ -114,8 +137,9 @@ class Membership(TimeStampedModel):
         verbose_name = _("appartenance")
         verbose_name_plural = _("appartenances")
         constraints = [
-            models.UniqueConstraint(fields=["user", "organisation", "role"],
-                                    name="membership_unique_role"),
+            models.UniqueConstraint(
+                fields=["user", "organisation", "role"], name="membership_unique_role"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -129,8 +153,9 @@ class OneTimeLogin(models.Model):
         EMAIL_LINK = "email_link", _("Lien par courriel")
         SMS_CODE = "sms_code", _("Code par SMS")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="one_time_logins")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="one_time_logins"
+    )
     channel = models.CharField(max_length=20, choices=Channel.choices)
     secret_hash = models.CharField(max_length=128)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -150,8 +175,9 @@ class OneTimeLogin(models.Model):
 class ApiToken(models.Model):
     """A personal API token. The secret is shown once; only its SHA-256 is stored."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(_("nom"), max_length=100)
     prefix = models.CharField(_("début du jeton"), max_length=12, db_index=True)
     key_hash = models.CharField(max_length=64, unique=True)
@@ -176,16 +202,19 @@ class PersonalDataRequest(models.Model):
         DONE = "done", _("Traitée")
         REFUSED = "refused", _("Refusée")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                             related_name="data_requests")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="data_requests"
+    )
     user_repr = models.CharField(max_length=200)
-    status = models.CharField(_("statut"), max_length=20, choices=Status.choices,
-                              default=Status.PENDING)
+    status = models.CharField(
+        _("statut"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
     reason = models.TextField(_("motif"), blank=True)
     requested_at = models.DateTimeField(_("demandée le"), auto_now_add=True)
     processed_at = models.DateTimeField(_("traitée le"), null=True, blank=True)
-    processed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                     on_delete=models.SET_NULL, related_name="+")
+    processed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     response = models.TextField(_("réponse"), blank=True)
 
     class Meta:
@@ -193,8 +222,11 @@ class PersonalDataRequest(models.Model):
         verbose_name_plural = _("demandes d'effacement")
         ordering = ["-requested_at"]
         constraints = [
-            models.UniqueConstraint(fields=["user"], condition=models.Q(status="pending"),
-                                    name="one_pending_erasure_request_per_user"),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status="pending"),
+                name="one_pending_erasure_request_per_user",
+            ),
         ]
 
     def __str__(self) -> str:

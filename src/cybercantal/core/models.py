@@ -61,7 +61,9 @@ class AuditLog(models.Model):
         indexes = [models.Index(fields=["target_type", "target_id", "created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_repr} {self.action} {self.target_repr}"
+        return (
+            f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_repr} {self.action} {self.target_repr}"
+        )
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:

@@ -106,16 +106,27 @@ class Organisation(TimeStampedModel, DemoFlagModel):
     name = models.CharField(_("nom"), max_length=200)
     kind = models.CharField(_("type"), max_length=30, choices=Kind.choices)
     siret = models.CharField(
-        _("SIRET"), max_length=14, blank=True, validators=[validate_siret],
+        _("SIRET"),
+        max_length=14,
+        blank=True,
+        validators=[validate_siret],
         help_text=_("14 chiffres, facultatif."),
     )
     commune = models.ForeignKey(
-        Commune, verbose_name=_("commune"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="organisations",
+        Commune,
+        verbose_name=_("commune"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="organisations",
     )
     epci = models.OneToOneField(
-        Epci, verbose_name=_("EPCI représenté"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="organisation",
+        Epci,
+        verbose_name=_("EPCI représenté"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="organisation",
     )
     address = models.CharField(_("adresse"), max_length=300, blank=True)
     email = models.EmailField(_("courriel"), blank=True)
@@ -189,28 +200,39 @@ class Place(TimeStampedModel, DemoFlagModel):
     longitude = models.FloatField(_("longitude"))
     # OpenStreetMap opening_hours syntax, e.g. "Mo-Fr 09:00-12:00,14:00-17:00"; also the
     # format of the national schema of mediation places. Structured periods are OpeningPeriod.
-    opening_hours = models.CharField(_("horaires (format OpenStreetMap)"), max_length=500,
-                                     blank=True)
-    accessibility = models.CharField(
-        _("accessibilité aux personnes à mobilité réduite"), max_length=20,
-        choices=Accessibility.choices, default=Accessibility.UNKNOWN,
+    opening_hours = models.CharField(
+        _("horaires (format OpenStreetMap)"), max_length=500, blank=True
     )
-    accessibility_details = models.CharField(_("précisions sur l'accessibilité"),
-                                             max_length=300, blank=True)
-    connectivity = models.CharField(_("connexion"), max_length=20,
-                                    choices=Connectivity.choices, default=Connectivity.UNKNOWN)
-    download_mbps = models.PositiveIntegerField(_("débit descendant (Mbit/s)"), null=True,
-                                                blank=True)
+    accessibility = models.CharField(
+        _("accessibilité aux personnes à mobilité réduite"),
+        max_length=20,
+        choices=Accessibility.choices,
+        default=Accessibility.UNKNOWN,
+    )
+    accessibility_details = models.CharField(
+        _("précisions sur l'accessibilité"), max_length=300, blank=True
+    )
+    connectivity = models.CharField(
+        _("connexion"), max_length=20, choices=Connectivity.choices, default=Connectivity.UNKNOWN
+    )
+    download_mbps = models.PositiveIntegerField(
+        _("débit descendant (Mbit/s)"), null=True, blank=True
+    )
     has_public_wifi = models.BooleanField(_("wifi ouvert au public"), default=False)
     phone = models.CharField(_("téléphone"), max_length=20, blank=True)
     email = models.EmailField(_("courriel"), blank=True)
     website = models.URLField(_("site web"), blank=True)
     organisation = models.ForeignKey(
-        Organisation, verbose_name=_("structure gestionnaire"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="places",
+        Organisation,
+        verbose_name=_("structure gestionnaire"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="places",
     )
     is_public = models.BooleanField(
-        _("ouvert au public"), default=True,
+        _("ouvert au public"),
+        default=True,
         help_text=_("Un lieu non public n'apparaît qu'aux membres de sa structure et aux agents."),
     )
 
@@ -253,8 +275,10 @@ class OpeningPeriod(models.Model):
         verbose_name_plural = _("plages d'ouverture")
         ordering = ["weekday", "opens"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(closes__gt=models.F("opens")),
-                                   name="opening_period_closes_after_opens"),
+            models.CheckConstraint(
+                condition=models.Q(closes__gt=models.F("opens")),
+                name="opening_period_closes_after_opens",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -12,8 +12,18 @@ from cybercantal.core.audit import audit_log
 
 from .models import Commune, Epci
 
-COMMUNE_FIELDS = ["name", "postal_codes", "population", "epci_id", "department_code",
-                  "arrondissement", "latitude", "longitude", "area_km2", "outline"]
+COMMUNE_FIELDS = [
+    "name",
+    "postal_codes",
+    "population",
+    "epci_id",
+    "department_code",
+    "arrondissement",
+    "latitude",
+    "longitude",
+    "area_km2",
+    "outline",
+]
 
 
 class TerritoryDataError(Exception):
@@ -35,8 +45,13 @@ class TerritoryLoadReport:
 
     @property
     def changed(self) -> bool:
-        return bool(self.epci_created or self.epci_updated or self.communes_created
-                    or self.communes_updated or self.communes_removed)
+        return bool(
+            self.epci_created
+            or self.epci_updated
+            or self.communes_created
+            or self.communes_updated
+            or self.communes_removed
+        )
 
 
 def _read_source(data_dir: Path) -> tuple[list[dict], dict[str, dict]]:
@@ -95,8 +110,9 @@ def territory_load(*, code: str, data_dir: Path | None = None, actor=None) -> Te
     for row in parsed:
         epci = epcis.get(row["epci_siren"])
         if epci is None:
-            epcis[row["epci_siren"]] = Epci.objects.create(siren=row["epci_siren"],
-                                                           name=row["epci_name"])
+            epcis[row["epci_siren"]] = Epci.objects.create(
+                siren=row["epci_siren"], name=row["epci_name"]
+            )
             report.epci_created += 1
         elif epci.name != row["epci_name"]:
             epci.name = row["epci_name"]
@@ -107,16 +123,26 @@ def territory_load(*, code: str, data_dir: Path | None = None, actor=None) -> Te
     to_create, to_update = [], []
     for row in parsed:
         values = {
-            "name": row["name"], "postal_codes": row["postal_codes"],
-            "population": row["population"], "epci_id": epcis[row["epci_siren"]].pk,
-            "department_code": code, "arrondissement": row["arrondissement"],
-            "latitude": row["latitude"], "longitude": row["longitude"],
-            "area_km2": row["area_km2"], "outline": outlines.get(row["insee_code"]),
+            "name": row["name"],
+            "postal_codes": row["postal_codes"],
+            "population": row["population"],
+            "epci_id": epcis[row["epci_siren"]].pk,
+            "department_code": code,
+            "arrondissement": row["arrondissement"],
+            "latitude": row["latitude"],
+            "longitude": row["longitude"],
+            "area_km2": row["area_km2"],
+            "outline": outlines.get(row["insee_code"]),
         }
         commune = existing.pop(row["insee_code"], None)
         if commune is None:
-            to_create.append(Commune(insee_code=row["insee_code"],
-                                     search_name=normalize_search(row["name"]), **values))
+            to_create.append(
+                Commune(
+                    insee_code=row["insee_code"],
+                    search_name=normalize_search(row["name"]),
+                    **values,
+                )
+            )
         elif any(getattr(commune, k) != v for k, v in values.items()):
             for key, value in values.items():
                 setattr(commune, key, value)
@@ -125,8 +151,9 @@ def territory_load(*, code: str, data_dir: Path | None = None, actor=None) -> Te
         else:
             report.communes_unchanged += 1
     Commune.objects.bulk_create(to_create, batch_size=200)
-    Commune.objects.bulk_update(to_update, [*COMMUNE_FIELDS, "search_name", "updated_at"],
-                                batch_size=200)
+    Commune.objects.bulk_update(
+        to_update, [*COMMUNE_FIELDS, "search_name", "updated_at"], batch_size=200
+    )
     report.communes_created, report.communes_updated = len(to_create), len(to_update)
 
     for commune in existing.values():  # communes no longer in the source
@@ -141,7 +168,14 @@ def territory_load(*, code: str, data_dir: Path | None = None, actor=None) -> Te
     report.total_communes = department.count()
     report.total_population = sum(department.values_list("population", flat=True))
     if report.changed:
-        audit_log(actor=actor, action="territory.load",
-                  data={"code": code, "created": report.communes_created,
-                        "updated": report.communes_updated, "removed": report.communes_removed})
+        audit_log(
+            actor=actor,
+            action="territory.load",
+            data={
+                "code": code,
+                "created": report.communes_created,
+                "updated": report.communes_updated,
+                "removed": report.communes_removed,
+            },
+        )
     return report

@@ -1,7 +1,10 @@
-"""Tests: same database selection as base (SQLite unless DATABASE_URL), fast and offline."""
+"""Tests: same database selection as base (SQLite unless DATABASE_URL), fast and offline.
+
+On SQLite the test database is in memory (one per test process); Django shares it with the
+live server thread used by the browser tests."""
 
 from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR
+from .base import VAR_DIR
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret"  # noqa: S105 - tests only
@@ -10,15 +13,15 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SMS_BACKEND = "cybercantal.core.notifications.sms.LocmemSmsBackend"
 # Tasks run in-process at enqueue time, i.e. after commit, exactly as the worker would run them.
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-                     "QUEUES": ["default", "notifications"]}}
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+        "QUEUES": ["default", "notifications"],
+    }
+}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A file database (not :memory:) so that browser tests' live server shares it.
-    DATABASES["default"]["NAME"] = str(VAR_DIR / "test.sqlite3")
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,9 @@ class Command(BaseCommand):
             f"{report.communes_unchanged} inchangées, {report.communes_removed} supprimées."
         )
         if report.communes_kept_in_use:
-            self.stdout.write(self.style.WARNING(
-                "Communes absentes de la source mais encore utilisées (conservées) : "
-                + ", ".join(report.communes_kept_in_use)
-            ))
+            self.stdout.write(
+                self.style.WARNING(
+                    "Communes absentes de la source mais encore utilisées (conservées) : "
+                    + ", ".join(report.communes_kept_in_use)
+                )
+            )
