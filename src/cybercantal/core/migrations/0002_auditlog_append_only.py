@@ -1,28 +1,34 @@
-"""The database itself refuses to change or delete audit rows (SQLite and PostgreSQL)."""
+"""The database itself refuses to rewrite audit rows.
+
+- UPDATE is refused on SQLite and PostgreSQL.
+- DELETE is refused on PostgreSQL unless the transaction has set
+  `SET LOCAL cybercantal.audit_purge = 'on'`, which only the retention purge does. SQLite has
+  no session settings, and Django's test flush there is a plain DELETE, so on SQLite deletes are
+  refused by the ORM only (AuditLog.delete and its queryset).
+- TRUNCATE stays possible for the database owner (Django's test flush on PostgreSQL uses it);
+  production grants the application role no TRUNCATE (docs/deploy.md).
+"""
 
 from django.db import migrations
 
 SQLITE = [
     """CREATE TRIGGER core_auditlog_no_update BEFORE UPDATE ON core_auditlog
        BEGIN SELECT RAISE(ABORT, 'core_auditlog is append-only'); END;""",
-    """CREATE TRIGGER core_auditlog_no_delete BEFORE DELETE ON core_auditlog
-       BEGIN SELECT RAISE(ABORT, 'core_auditlog is append-only'); END;""",
 ]
-SQLITE_REVERSE = [
-    "DROP TRIGGER IF EXISTS core_auditlog_no_update;",
-    "DROP TRIGGER IF EXISTS core_auditlog_no_delete;",
-]
+SQLITE_REVERSE = ["DROP TRIGGER IF EXISTS core_auditlog_no_update;"]
 POSTGRES = [
     """CREATE OR REPLACE FUNCTION core_auditlog_refuse_change() RETURNS trigger AS $$
-       BEGIN RAISE EXCEPTION 'core_auditlog is append-only'; END; $$ LANGUAGE plpgsql;""",
+       BEGIN
+         IF TG_OP = 'DELETE'
+            AND coalesce(current_setting('cybercantal.audit_purge', true), '') = 'on' THEN
+           RETURN OLD;
+         END IF;
+         RAISE EXCEPTION 'core_auditlog is append-only';
+       END; $$ LANGUAGE plpgsql;""",
     """CREATE TRIGGER core_auditlog_no_update_delete BEFORE UPDATE OR DELETE ON core_auditlog
        FOR EACH ROW EXECUTE FUNCTION core_auditlog_refuse_change();""",
-    # TRUNCATE bypasses row triggers; refuse it as well.
-    """CREATE TRIGGER core_auditlog_no_truncate BEFORE TRUNCATE ON core_auditlog
-       FOR EACH STATEMENT EXECUTE FUNCTION core_auditlog_refuse_change();""",
 ]
 POSTGRES_REVERSE = [
-    "DROP TRIGGER IF EXISTS core_auditlog_no_truncate ON core_auditlog;",
     "DROP TRIGGER IF EXISTS core_auditlog_no_update_delete ON core_auditlog;",
     "DROP FUNCTION IF EXISTS core_auditlog_refuse_change();",
 ]

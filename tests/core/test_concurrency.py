@@ -1,0 +1,73 @@
+"""Guarantees that only the database can give, proven under real concurrency on PostgreSQL.
+
+Each worker thread uses its own database connection (Django opens one per thread)."""
+
+import threading
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, connection, connections, transaction
+
+from cybercantal.core.audit import audit_log
+from cybercantal.core.models import AuditLog
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+WORKERS = 50
+
+
+def _run_concurrently(target, count: int) -> list[str]:
+    """Start `count` threads that wait on a barrier, then call target(i) together."""
+    barrier = threading.Barrier(count)
+    outcomes: list[str] = [""] * count
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            outcomes[i] = target(i)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def test_same_email_registered_concurrently_creates_exactly_one_account():
+    """50 connections create an account with the same e-mail, in varying case, at the same
+    moment: the case-insensitive unique constraint lets exactly one through."""
+    user_model = get_user_model()
+
+    def create(i: int) -> str:
+        email = "Marie.Dupont@example.org" if i % 2 else "marie.dupont@EXAMPLE.org"
+        try:
+            with transaction.atomic():
+                user_model.objects.create_user(username=f"marie{i}", email=email)
+        except IntegrityError:
+            return "conflict"
+        return "created"
+
+    outcomes = _run_concurrently(create, WORKERS)
+    assert outcomes.count("created") == 1
+    assert outcomes.count("conflict") == WORKERS - 1
+    assert user_model.objects.filter(email__iexact="marie.dupont@example.org").count() == 1
+
+
+def test_audit_log_rows_cannot_be_deleted_by_sql_on_postgresql():
+    assert connection.vendor == "postgresql"
+    audit_log(actor=None, action="test.row")
+    with pytest.raises(Exception, match="append-only"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM core_auditlog WHERE action = 'test.row'")
+    assert AuditLog.objects.filter(action="test.row").count() == 1
+
+
+def test_audit_log_purge_is_possible_only_when_the_transaction_says_so():
+    audit_log(actor=None, action="test.old")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL cybercantal.audit_purge = 'on'")
+        cursor.execute("DELETE FROM core_auditlog WHERE action = 'test.old'")
+    assert not AuditLog.objects.filter(action="test.old").exists()
