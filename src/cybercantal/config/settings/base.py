@@ -166,6 +166,8 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+# A slow mail server must not hold a worker (and, on SQLite, the write lock) for long.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "CyberCantal <ne-pas-repondre@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # SMS: a dotted path to a class implementing cybercantal.core.notifications.sms.SmsBackend.
@@ -173,6 +175,7 @@ SMS_BACKEND = os.environ.get("SMS_BACKEND", "cybercantal.core.notifications.sms.
 SMS_SENDER = os.environ.get("SMS_SENDER", "CYBERCANTAL")
 SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
 SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
+SMS_HTTP_TIMEOUT = int(os.environ.get("SMS_HTTP_TIMEOUT", "10"))
 
 # --- Territory and branding -----------------------------------------------------------------
 # Each département sets its own name, colours and logo; the State's DSFR brand is not used.

@@ -19,6 +19,24 @@ if not ALLOWED_HOSTS:
         "DJANGO_ALLOWED_HOSTS est obligatoire en production (noms d'hôte séparés par des virgules)."
     )
 
+# Messages must really leave the platform: development backends would silently print them.
+_DEV_BACKENDS = {
+    "EMAIL_BACKEND": (
+        "django.core.mail.backends.console.EmailBackend",
+        "django.core.mail.backends.locmem.EmailBackend",
+    ),
+    "SMS_BACKEND": (
+        "cybercantal.core.notifications.sms.ConsoleSmsBackend",
+        "cybercantal.core.notifications.sms.LocmemSmsBackend",
+    ),
+}
+for _name, _refused in _DEV_BACKENDS.items():
+    if os.environ.get(_name, globals()[_name]) in _refused:
+        raise ImproperlyConfigured(
+            f"{_name} : un envoi de développement n'est pas admis en production "
+            "(configurez un vrai fournisseur, voir docs/deploy.md)."
+        )
+
 DEBUG = False
 CYBERCANTAL_DEMO_ALLOWED = False
 
