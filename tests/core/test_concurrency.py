@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, connections, transaction
+from django_tasks import task
 
 from cybercantal.core.audit import audit_log
 from cybercantal.core.models import AuditLog
@@ -14,6 +15,12 @@ from cybercantal.core.models import AuditLog
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 WORKERS = 50
+scheduled_runs: list[int] = []
+
+
+@task()
+def count_scheduled_run() -> None:
+    scheduled_runs.append(1)
 
 
 def _run_concurrently(target, count: int) -> list[str]:
@@ -62,3 +69,29 @@ def test_audit_log_purge_is_possible_only_when_the_transaction_says_so():
         cursor.execute("SET LOCAL cybercantal.audit_purge = 'on'")
         cursor.execute("DELETE FROM core_auditlog WHERE action = 'test.old'")
     assert not AuditLog.objects.filter(action="test.old").exists()
+
+
+def test_concurrent_schedulers_enqueue_a_periodic_job_once():
+    import datetime
+
+    from cybercantal.core.scheduler import (
+        PeriodicJob,
+        periodic_jobs,
+        periodic_jobs_enqueue_due,
+    )
+
+    scheduled_runs.clear()
+    periodic_jobs.register(
+        PeriodicJob(
+            key="test.concurrent", task=count_scheduled_run, every=datetime.timedelta(hours=1)
+        )
+    )
+    try:
+        outcomes = _run_concurrently(
+            lambda i: "enqueued" if "test.concurrent" in periodic_jobs_enqueue_due() else "no",
+            20,
+        )
+    finally:
+        periodic_jobs.unregister("test.concurrent")
+    assert outcomes.count("enqueued") == 1
+    assert len(scheduled_runs) == 1

@@ -6,3 +6,17 @@ class CoreConfig(AppConfig):
     name = "cybercantal.core"
     label = "core"
     verbose_name = _("Noyau")
+
+    def ready(self) -> None:
+        import datetime
+
+        from .notifications.tasks import notifications_retry_task
+        from .scheduler import PeriodicJob, periodic_jobs
+
+        periodic_jobs.register(
+            PeriodicJob(
+                key="core.notifications_retry",
+                task=notifications_retry_task,
+                every=datetime.timedelta(minutes=5),
+            )
+        )

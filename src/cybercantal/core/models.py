@@ -72,3 +72,97 @@ class AuditLog(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Le journal d'audit est en ajout seul.")
+
+
+class Notification(TimeStampedModel):
+    """One message to one person through one channel. Rows are created in the caller's
+    transaction and sent after commit by a task; (key, channel) is unique so that a repeated
+    request or a retried task never sends the same message twice."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Courriel")
+        SMS = "sms", _("SMS")
+        LETTER = "letter", _("Courrier postal")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("En attente")
+        SENT = "sent", _("Envoyée")
+        FAILED = "failed", _("En échec")
+
+    key = models.CharField(
+        _("clé d'idempotence"),
+        max_length=200,
+        help_text=_("Choisie par l'appelant : une même clé n'envoie qu'un message par canal."),
+    )
+    channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices)
+    status = models.CharField(
+        _("état"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("utilisateur"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Only what the channel needs: the address actually used, frozen at the time of sending.
+    recipient_name = models.CharField(_("destinataire"), max_length=200)
+    recipient_email = models.EmailField(_("courriel du destinataire"), blank=True)
+    recipient_phone = models.CharField(_("téléphone du destinataire"), max_length=20, blank=True)
+    recipient_address = models.TextField(_("adresse postale du destinataire"), blank=True)
+    subject = models.CharField(_("objet"), max_length=200)
+    body = models.TextField(_("message"))
+    # A message carrying a secret (login code or link) is blanked once delivered, so that the
+    # database never keeps a usable secret longer than the provider needed it.
+    is_sensitive = models.BooleanField(_("contenu sensible"), default=False)
+    attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
+    last_error = models.TextField(_("dernière erreur"), blank=True)
+    sent_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)
+    provider_message_id = models.CharField(
+        _("identifiant chez le prestataire"), max_length=200, blank=True
+    )
+    letter_pdf = models.FileField(_("courrier (PDF)"), upload_to="letters/%Y/%m/", blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "channel"], name="notification_unique_key_channel"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(channel__in=["email", "sms", "letter"]),
+                name="notification_channel_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "sent", "failed"]),
+                name="notification_status_valid",
+            ),
+            # A sent notification always says when it was sent.
+            models.CheckConstraint(
+                condition=~models.Q(status="sent") | models.Q(sent_at__isnull=False),
+                name="notification_sent_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # No recipient and no body here: this text is copied into the (permanent) audit log.
+        return f"{self.get_channel_display()} n° {self.pk}"
+
+
+class PeriodicJobRun(models.Model):
+    """When each periodic job was last enqueued (see core.scheduler). The row is locked while
+    deciding, so two schedulers running at once enqueue a job once."""
+
+    key = models.CharField(_("tâche"), max_length=100, unique=True)
+    last_enqueued_at = models.DateTimeField(_("dernier lancement"))
+
+    class Meta:
+        verbose_name = _("tâche périodique")
+        verbose_name_plural = _("tâches périodiques")
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key

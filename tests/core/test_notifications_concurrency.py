@@ -1,0 +1,82 @@
+"""Never twice, under real concurrency on PostgreSQL: the same key requested from many
+connections at once, and the same notification delivered by several workers at once."""
+
+import threading
+import time
+
+import pytest
+from django.db import connections, transaction
+
+from cybercantal.core.models import Notification
+from cybercantal.core.notifications import Recipient, notification_send
+from cybercantal.core.notifications import tasks as tasks_module
+from cybercantal.core.notifications.tasks import notification_deliver
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+WORKERS = 20
+
+
+def _run_concurrently(target, count: int) -> list:
+    barrier = threading.Barrier(count)
+    outcomes: list = [None] * count
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            outcomes[i] = target(i)
+        except Exception as exc:
+            outcomes[i] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def test_same_key_from_many_connections_sends_one_email(mailoutbox):
+    def request(i: int) -> int:
+        with transaction.atomic():
+            [notification] = notification_send(
+                recipient=Recipient(name="Marie", email="marie@example.org"),
+                subject="Rappel",
+                body="Votre rendez-vous est demain.",
+                key="reminder:booking:1",
+                channels=["email"],
+            )
+        return notification.pk
+
+    outcomes = _run_concurrently(request, WORKERS)
+    assert len(set(outcomes)) == 1, outcomes
+    assert Notification.objects.count() == 1
+    assert len(mailoutbox) == 1
+
+
+def test_same_notification_delivered_by_many_workers_is_sent_once(mailoutbox, monkeypatch):
+    notification = Notification.objects.create(
+        key="k",
+        channel=Notification.Channel.EMAIL,
+        recipient_name="Marie",
+        recipient_email="marie@example.org",
+        subject="Rappel",
+        body="Demain.",
+    )
+    real_send = tasks_module.email_send
+
+    def slow_send(**kwargs):
+        time.sleep(0.2)  # a slow provider: workers pile up on the row lock meanwhile
+        return real_send(**kwargs)
+
+    monkeypatch.setattr(tasks_module, "email_send", slow_send)
+    outcomes = _run_concurrently(
+        lambda i: notification_deliver.call(notification_id=notification.pk), 8
+    )
+
+    assert sorted(outcomes) == ["already-sent"] * 7 + ["sent"]
+    assert len(mailoutbox) == 1
+    notification.refresh_from_db()
+    assert notification.attempts == 1
