@@ -1,6 +1,7 @@
 """Authentication backend for one-time logins (e-mail link, SMS code).
 
-The secret is checked by accounts.services.one_time_login_verify; this backend only turns a
+The secret is checked by accounts.services.one_time_link_verify or one_time_code_verify;
+this backend only turns a
 verified user into a session, so that django.contrib.auth.login works as usual."""
 
 from django.contrib.auth.backends import ModelBackend

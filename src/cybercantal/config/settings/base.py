@@ -32,7 +32,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "cybercantal.core.admin_config.CyberCantalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -158,6 +158,10 @@ ONE_TIME_CODE_MAX_ATTEMPTS = 5
 # Login attempts allowed per window, per account identifier and per client address.
 LOGIN_RATE_LIMIT = int(os.environ.get("CYBERCANTAL_LOGIN_RATE_LIMIT", "5"))
 LOGIN_RATE_WINDOW_SECONDS = 15 * 60
+# Per client address: a France Services desk or a library puts many people behind one address.
+LOGIN_RATE_LIMIT_PER_IP = int(os.environ.get("CYBERCANTAL_LOGIN_RATE_LIMIT_PER_IP", "30"))
+# How many reverse proxies append to X-Forwarded-For (0: ignore the header, it can be forged).
+TRUSTED_PROXY_COUNT = int(os.environ.get("CYBERCANTAL_TRUSTED_PROXY_COUNT", "0"))
 
 # --- Notifications ----------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
@@ -192,12 +196,24 @@ CYBERCANTAL_BRANDING = {
     "map_center": (45.05, 2.65),
     "map_zoom": 9,
 }
+# Map tiles: OpenStreetMap's standard tiles by default. Their usage policy asks for this
+# attribution and a Referer header (core/static/core/js/map.js sends the site's origin).
+CYBERCANTAL_MAP_TILES_URL = os.environ.get(
+    "CYBERCANTAL_MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+)
+CYBERCANTAL_MAP_TILES_ATTRIBUTION = os.environ.get(
+    "CYBERCANTAL_MAP_TILES_ATTRIBUTION",
+    '&copy; <a href="https://www.openstreetmap.org/copyright">'
+    "les contributeurs d’OpenStreetMap</a>",
+)
 # Demo data is never loaded in production (prod.py sets this to False).
 CYBERCANTAL_DEMO_ALLOWED = True
 
 # --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "fr"
-LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
+# French only until a translation exists: offering "en" made English browsers get French text
+# with English number formats. Every string goes through gettext, so adding one is a .po file.
+LANGUAGES = [("fr", _("Français"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True

@@ -1,0 +1,53 @@
+"""Who may do what with accounts. One place to read it; services check these first.
+
+Platform administration is a role held through a membership, like every other role: Django's
+`is_superuser` flag grants nothing here, so that no one escapes the two-factor requirement of
+platform administrators (RequireTwoFactorMiddleware checks the role too)."""
+
+import rules
+
+from .models import ROLES_HANDLING_PERSONAL_DATA, Role
+
+ROLES_CREATING_ACCOUNTS_ON_BEHALF = frozenset(
+    {Role.MEDIATOR, Role.DEPARTMENT_AGENT, Role.TIERS_LIEU_MANAGER, Role.PLATFORM_ADMIN}
+)
+
+
+@rules.predicate
+def is_authenticated(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def has_role(*roles: str) -> rules.Predicate:
+    """A predicate true for a signed-in person holding one of `roles` (active membership)."""
+    wanted = frozenset(roles)
+
+    def check(user) -> bool:
+        return is_authenticated(user) and user.has_role(*wanted)
+
+    return rules.predicate(check, name=f"has_role({', '.join(sorted(wanted))})")
+
+
+is_platform_admin = has_role(Role.PLATFORM_ADMIN)
+
+
+@rules.predicate
+def is_self(user, person) -> bool:
+    return is_authenticated(user) and person is not None and user.pk == person.pk
+
+
+# Two-factor authentication protects people who see others' personal data; it is offered to
+# them only, to keep the residents' path simple.
+can_enable_two_factor = has_role(*ROLES_HANDLING_PERSONAL_DATA)
+# Platform administrators must keep it (see RequireTwoFactorMiddleware).
+can_disable_two_factor = is_authenticated & ~is_platform_admin
+can_create_account_on_behalf = has_role(*ROLES_CREATING_ACCOUNTS_ON_BEHALF)
+can_process_erasure = is_platform_admin
+# A person downloads their own data; an administrator answers a request made by letter.
+can_export_personal_data = is_self | is_platform_admin
+
+rules.add_perm("accounts.enable_two_factor", can_enable_two_factor)
+rules.add_perm("accounts.disable_two_factor", can_disable_two_factor)
+rules.add_perm("accounts.create_account_on_behalf", can_create_account_on_behalf)
+rules.add_perm("accounts.process_erasure", can_process_erasure)
+rules.add_perm("accounts.export_personal_data", can_export_personal_data)
