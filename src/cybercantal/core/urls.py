@@ -5,4 +5,6 @@ from . import views
 app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("accessibilite/", views.accessibility, name="accessibility"),
+    path("sources-des-donnees/", views.data_sources, name="data_sources"),
 ]

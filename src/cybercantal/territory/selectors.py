@@ -6,12 +6,13 @@ oversee the territory (agents of the Département, platform administrators)."""
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from cybercantal.core.geo import bounding_box, great_circle_km, road_km
 from cybercantal.core.text import normalize_search
 
-from .models import Commune, Epci, Place
+from .models import Commune, Epci, Place, PlaceKind
 
 # Role codes (accounts.Role) that see every place. Kept as strings: territory sits below
 # accounts and does not import it.
@@ -27,6 +28,18 @@ class PlaceWithDistance:
 
 def epci_list() -> QuerySet[Epci]:
     return Epci.objects.order_by("name")
+
+
+def epci_list_with_totals() -> QuerySet[Epci]:
+    """EPCI with commune_count and population, aggregated by the database in one query."""
+    return epci_list().annotate(
+        commune_count=Count("communes"),
+        population=Coalesce(Sum("communes__population"), 0),
+    )
+
+
+def place_kind_list() -> QuerySet[PlaceKind]:
+    return PlaceKind.objects.order_by("order", "label")
 
 
 def commune_list(

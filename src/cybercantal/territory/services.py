@@ -87,7 +87,7 @@ def _parse_row(row: dict, line: int, department_code: str) -> dict:
             "longitude": float(row["longitude"]),
             "area_km2": float(row["area_km2"]) if row.get("area_km2") else None,
         }
-    except (KeyError, ValueError, AttributeError) as exc:
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise TerritoryDataError(f"communes.csv, ligne {line} : {exc}") from exc
 
 

@@ -1,0 +1,198 @@
+"""Registries through which modules plug into shared pages without being imported by them.
+
+A module fills them in its `AppConfig.ready()`:
+
+    from cybercantal.core.registries import DashboardCard, dashboard_cards
+
+    class CoworkingConfig(AppConfig):
+        def ready(self):
+            dashboard_cards.register(
+                DashboardCard(
+                    key="coworking",
+                    title=_("Travailler dans un tiers-lieu"),
+                    description=_("Réserver un bureau ou une salle près de chez vous."),
+                    url_name="coworking:home",
+                    order=10,
+                )
+            )
+
+The home page shows the sections (home_sections) and the dashboard cards visible to the
+visitor; the search page asks every search provider. Removing a module from INSTALLED_APPS
+removes its entries: nothing else refers to them. Keys are unique: registering a key twice
+replaces the first entry (so that a `ready()` run twice, as in some test set-ups, does not
+duplicate cards).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from django.urls import NoReverseMatch, reverse
+
+logger = logging.getLogger(__name__)
+
+
+class _Keyed(Protocol):
+    key: str
+    order: int
+
+
+T = TypeVar("T", bound=_Keyed)
+
+
+class Registry(Generic[T]):
+    """An ordered set of entries identified by their key. Thread-safe for registration."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._entries: dict[str, T] = {}
+        self._lock = threading.Lock()
+
+    def register(self, entry: T) -> T:
+        with self._lock:
+            self._entries[entry.key] = entry
+        return entry
+
+    def unregister(self, key: str) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def get(self, key: str) -> T | None:
+        return self._entries.get(key)
+
+    def all(self) -> list[T]:
+        """Entries sorted by (order, key)."""
+        return sorted(self._entries.values(), key=lambda e: (e.order, e.key))
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.all())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+
+def _always(request: Any) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class DashboardCard:
+    """A card on the home page: a title, one sentence, a link.
+
+    `url_name` is reversed at render time (with `url_kwargs`); `url` may be given instead for a
+    fixed address. `is_visible(request)` decides whether this visitor sees the card (e.g. only
+    signed-in members of a role)."""
+
+    key: str
+    title: str
+    description: str = ""
+    url_name: str = ""
+    url_kwargs: dict[str, Any] = field(default_factory=dict)
+    url: str = ""
+    order: int = 100
+    is_visible: Callable[[Any], bool] = _always
+
+    def resolve_url(self) -> str:
+        if self.url:
+            return self.url
+        try:
+            return reverse(self.url_name, kwargs=self.url_kwargs or None)
+        except NoReverseMatch:
+            logger.warning("Carte d'accueil %s : URL %s introuvable", self.key, self.url_name)
+            return ""
+
+
+@dataclass(frozen=True)
+class HomeSection:
+    """A section of the home page rendered by a lower layer or a module (the territory's map of
+    places, a module's news). `get_context(request)` returns the template's context, available
+    in `template_name` as `section`; return None to leave the section out for this visitor.
+    A context with `has_demo_data` true turns on the demonstration banner."""
+
+    key: str
+    template_name: str
+    get_context: Callable[[Any], dict[str, Any] | None]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    title: str
+    url: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class SearchProvider:
+    """Answers the site search for one module. `search(actor=, query=, limit=)` returns
+    SearchResult objects the actor may see (providers call their own selectors)."""
+
+    key: str
+    label: str
+    search: Callable[..., list[SearchResult]]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class ProviderResults:
+    provider: SearchProvider
+    results: list[SearchResult]
+
+
+dashboard_cards: Registry[DashboardCard] = Registry("dashboard_cards")
+home_sections: Registry[HomeSection] = Registry("home_sections")
+search_providers: Registry[SearchProvider] = Registry("search_providers")
+
+
+def visible_dashboard_cards(request) -> list[tuple[DashboardCard, str]]:
+    """The cards this visitor may see, with their resolved URL. A card whose visibility check or
+    URL fails is left out (and logged): one broken module never breaks the home page."""
+    cards = []
+    for card in dashboard_cards:
+        try:
+            if not card.is_visible(request):
+                continue
+        except Exception:
+            logger.exception("Carte d'accueil %s : échec du test de visibilité", card.key)
+            continue
+        url = card.resolve_url()
+        if url:
+            cards.append((card, url))
+    return cards
+
+
+def visible_home_sections(request) -> list[tuple[HomeSection, dict[str, Any]]]:
+    """The home page sections for this visitor, with their context. Unlike cards, a failing
+    section is not hidden: its error surfaces (a bug to fix, not a module switched off)."""
+    sections = []
+    for section in home_sections:
+        context = section.get_context(request)
+        if context is not None:
+            sections.append((section, context))
+    return sections
+
+
+def run_search_providers(*, actor, query: str, limit: int = 10) -> list[ProviderResults]:
+    """Ask every registered provider; providers that find nothing are left out. A provider that
+    fails is logged and skipped: the search page still answers."""
+    answers = []
+    for provider in search_providers:
+        try:
+            results = list(provider.search(actor=actor, query=query, limit=limit))[:limit]
+        except Exception:
+            logger.exception("Fournisseur de recherche %s : échec", provider.key)
+            continue
+        if results:
+            answers.append(ProviderResults(provider, results))
+    return answers
