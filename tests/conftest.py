@@ -53,3 +53,23 @@ def cantal(db):
     from cybercantal.territory.services import territory_load
 
     return territory_load(code="15")
+
+
+@pytest.fixture(autouse=True)
+def sms_outbox():
+    """The SMS "sent" by LocmemSmsBackend during the test, like pytest-django's mailoutbox."""
+    from cybercantal.core.notifications import sms
+
+    sms.outbox.clear()
+    yield sms.outbox
+    sms.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate-limit counters live in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

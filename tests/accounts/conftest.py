@@ -1,31 +1,4 @@
 import pytest
-from django.core.cache import cache
-
-from cybercantal.core.notifications import sms
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    """Rate-limit counters live in the cache: every test starts with none."""
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def sms_outbox():
-    """The SMS "sent" by LocmemSmsBackend during the test."""
-    sms.outbox.clear()
-    yield sms.outbox
-    sms.outbox.clear()
-
-
-@pytest.fixture(autouse=True)
-def _static_root(settings, tmp_path):
-    """WhiteNoise warns (an error here) when STATIC_ROOT does not exist, as in a fresh
-    checkout before collectstatic."""
-    settings.STATIC_ROOT = tmp_path / "static"
-    settings.STATIC_ROOT.mkdir()
 
 
 @pytest.fixture

@@ -1,23 +1,5 @@
 import pytest
 
-from cybercantal.core.notifications import sms
-
-
-@pytest.fixture(autouse=True)
-def sms_outbox():
-    """The SMS "sent" by LocmemSmsBackend during the test, like pytest-django's mailoutbox."""
-    sms.outbox.clear()
-    yield sms.outbox
-    sms.outbox.clear()
-
-
-@pytest.fixture(autouse=True)
-def _static_root(settings, tmp_path):
-    """WhiteNoise warns (an error here) when STATIC_ROOT does not exist, as in a fresh checkout
-    before collectstatic. Until settings/test.py creates it, point it at an empty directory."""
-    settings.STATIC_ROOT = tmp_path / "static"
-    settings.STATIC_ROOT.mkdir()
-
 
 @pytest.fixture
 def platform_admin(db):

@@ -35,7 +35,9 @@ def test_signed_in_people_without_the_role_are_refused(client, role):
     user = UserFactory(roles=[role] if role else [])
     login(client, user)
     assert client.get("/admin/").status_code == 302
-    assert client.get("/admin/login/").status_code == 403
+    refused = client.get("/admin/login/")
+    assert refused.status_code == 403
+    assert "Accès refusé" in refused.content.decode()
     assert client.get("/admin/territory/place/").status_code == 302
 
 

@@ -18,13 +18,6 @@ from .factories import OrganisationFactory, PlaceFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _static_root(settings, tmp_path):
-    # WhiteNoise warns (an error under our warning filters) when STATIC_ROOT does not exist.
-    settings.STATIC_ROOT = tmp_path / "static"
-    settings.STATIC_ROOT.mkdir()
-
-
 @pytest.fixture
 def aurillac(cantal):
     return commune_get("15014")

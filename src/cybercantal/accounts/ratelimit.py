@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
 
 from cybercantal.core.audit import audit_log
 
@@ -32,22 +31,6 @@ class RateLimitExceeded:
 
     scope: str  # "identifier" or "ip"
     retry_after_seconds: int
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's address. Behind a reverse proxy, settings.TRUSTED_PROXY_COUNT (default 0)
-    says how many proxies append to X-Forwarded-For; the client is the entry just before them.
-    With 0 the header is ignored, since anyone can forge it."""
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies > 0:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def normalize_identifier(identifier: str) -> str:

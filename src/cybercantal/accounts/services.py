@@ -119,7 +119,7 @@ def password_login_check(*, request: HttpRequest | None, identifier: str, passwo
 def _ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
-    from .ratelimit import client_ip
+    from cybercantal.core.http import client_ip
 
     return client_ip(request)
 

@@ -30,6 +30,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from cybercantal.core.http import client_ip
+
 from . import forms, selectors, services
 from .models import ApiToken, User
 from .perms import (
@@ -40,7 +42,6 @@ from .perms import (
 )
 from .ratelimit import (
     RateLimitExceeded,
-    client_ip,
     rate_limit_check,
     rate_limit_hit,
     rate_limit_reset,

@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy
 
 from .admin_site import PlatformModelAdmin, ReadOnlyAdminMixin
 from .audit import audit_log
-from .models import AuditLog, Notification
+from .http import client_ip
+from .models import AuditLog, Notification, PeriodicJobRun
 from .notifications import notification_retry_unsent
 
 
@@ -117,7 +118,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, PlatformModelAdmin):
             actor=request.user,
             action="notification.letter_downloaded",
             target=notification,
-            ip_address=request.META.get("REMOTE_ADDR"),
+            ip_address=client_ip(request),
         )
         return FileResponse(
             notification.letter_pdf.open("rb"),
@@ -137,3 +138,9 @@ class NotificationAdmin(ReadOnlyAdminMixin, PlatformModelAdmin):
             _("%(count)d notification(s) seront renvoyées.") % {"count": count},
             messages.SUCCESS,
         )
+
+
+@admin.register(PeriodicJobRun)
+class PeriodicJobRunAdmin(ReadOnlyAdminMixin, PlatformModelAdmin):
+    list_display = ["key", "last_enqueued_at"]
+    ordering = ["key"]

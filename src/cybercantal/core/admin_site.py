@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .audit import audit_log
+from .http import client_ip
 
 # accounts.Role.PLATFORM_ADMIN, as a string: core sits below accounts and does not import it.
 PLATFORM_ADMIN_ROLE = "platform_admin"
@@ -89,7 +90,7 @@ class PlatformModelAdmin(PlatformAdminPermissions, admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def log_addition(self, request, obj, message):
-        audit_log(actor=request.user, action="admin.add", target=obj, ip_address=_ip(request))
+        audit_log(actor=request.user, action="admin.add", target=obj, ip_address=client_ip(request))
         return super().log_addition(request, obj, message)
 
     def log_change(self, request, obj, message):
@@ -98,14 +99,14 @@ class PlatformModelAdmin(PlatformAdminPermissions, admin.ModelAdmin):
             action="admin.change",
             target=obj,
             data={"changes": message},
-            ip_address=_ip(request),
+            ip_address=client_ip(request),
         )
         return super().log_change(request, obj, message)
 
     def log_deletions(self, request, queryset):
         for obj in queryset:
             audit_log(
-                actor=request.user, action="admin.delete", target=obj, ip_address=_ip(request)
+                actor=request.user, action="admin.delete", target=obj, ip_address=client_ip(request)
             )
         return super().log_deletions(request, queryset)
 
@@ -125,7 +126,3 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None

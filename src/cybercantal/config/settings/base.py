@@ -150,6 +150,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:profile"
 LOGOUT_REDIRECT_URL = "core:home"
+# Never show TOTP secrets in the admin, even to platform administrators.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 OTP_TOTP_ISSUER = os.environ.get("CYBERCANTAL_OTP_ISSUER", "CyberCantal")
 # One-time login links and SMS codes.
 ONE_TIME_LINK_MINUTES = 15
