@@ -234,3 +234,10 @@ def test_api_token_name_is_required(client):
     response = client.post(reverse("accounts:api_tokens"), {"name": ""})
     assert response.status_code == 200
     assert not ApiToken.objects.exists()
+
+
+def test_the_profile_shows_the_phone_the_way_people_write_it(client):
+    client.force_login(UserFactory(phone="+33639980001"))
+    html = client.get(PROFILE).content.decode()
+    assert "06 39 98 00 01" in html
+    assert "+33639980001" not in html

@@ -702,3 +702,18 @@ def test_numbers_reserved_for_fiction_are_accepted_as_mobiles(raw):
 def test_malformed_fiction_numbers_are_refused(raw):
     with pytest.raises(ValueError, match="valide"):
         normalize_phone(raw)
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("+33639980001", "06 39 98 00 01"),
+        ("+33471462020", "04 71 46 20 20"),
+        ("+32470123456", "+32 470 12 34 56"),
+        ("pas un numéro", "pas un numéro"),
+    ],
+)
+def test_phone_display_is_how_people_write_numbers(stored, shown):
+    from cybercantal.core.notifications.sms import phone_display
+
+    assert phone_display(stored) == shown

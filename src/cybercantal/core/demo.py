@@ -568,7 +568,7 @@ ACCOUNTS = [
         "Couderc (démo)",
         "network",
         "15014",
-        "Gérer les quatre tiers-lieux de l'association : espaces, pass, réservations.",
+        "Voir ses rôles dans Mon compte ; activer la double authentification.",
     ),
     DemoAccount(
         Role.MEDIATOR,
@@ -577,7 +577,7 @@ ACCOUNTS = [
         "Lafarge (démo)",
         "fs_saint_flour",
         "15187",
-        "Créer un compte pour un usager, puis lui donner un rendez-vous.",
+        "Créer depuis Mon compte un compte pour un usager sans courriel.",
     ),
     DemoAccount(
         Role.PRACTITIONER,
@@ -586,7 +586,7 @@ ACCOUNTS = [
         "Mazeyrac (démo)",
         "msp_pleaux",
         "15014",
-        "Ouvrir ses créneaux de téléconsultation.",
+        "Activer la double authentification (code TOTP) depuis Mon compte.",
     ),
     DemoAccount(
         Role.ASSISTING_PROFESSIONAL,
@@ -604,7 +604,7 @@ ACCOUNTS = [
         "Chabanon (démo)",
         "school_salers",
         "15219",
-        "Ouvrir l'ENT de l'école de Salers, signaler une panne de matériel.",
+        "Se connecter par lien reçu par courriel (affiché dans la console).",
     ),
     DemoAccount(
         Role.SCHOOL_DIRECTOR,
@@ -613,7 +613,7 @@ ACCOUNTS = [
         "Delpuech (démo)",
         "school_salers",
         "15219",
-        "Suivre le matériel et les demandes d'assistance de l'école.",
+        "Voir la page de la commune de Salers et les lieux à moins de 20 km.",
     ),
     DemoAccount(
         Role.PARENT,
@@ -622,7 +622,7 @@ ACCOUNTS = [
         "Rouquier (démo)",
         "school_salers",
         "15219",
-        "Lire le cahier de liaison de l'ENT.",
+        "Télécharger ses données personnelles (JSON) depuis Mon compte.",
     ),
     DemoAccount(
         Role.PUPIL,
@@ -631,7 +631,7 @@ ACCOUNTS = [
         "Rouquier (démo)",
         "school_salers",
         "15219",
-        "Ouvrir l'espace de sa classe dans l'ENT.",
+        "Chercher sa commune par son nom ou son code postal.",
         email="",
     ),
     DemoAccount(
@@ -641,7 +641,7 @@ ACCOUNTS = [
         "Fabre (démo)",
         "department",
         "15014",
-        "Traiter les demandes d'assistance des écoles, préparer une tournée.",
+        "Créer un jeton d'API dans Mon compte, puis appeler /api/v1/me.",
     ),
     DemoAccount(
         Role.DEPARTMENT_AGENT,
@@ -650,7 +650,7 @@ ACCOUNTS = [
         "Soulier (démo)",
         "department",
         "15014",
-        "Voir tous les lieux, y compris non publics ; traiter les démarches.",
+        "Voir tous les lieux, y compris non publics, sur la carte et dans l'API.",
     ),
     DemoAccount(
         Role.ELECTED_OFFICIAL,
@@ -659,7 +659,7 @@ ACCOUNTS = [
         "Teyssandier (démo)",
         "department",
         "15187",
-        "Consulter les indicateurs de l'observatoire.",
+        "Demander l'effacement de son compte depuis Mon compte.",
     ),
     DemoAccount(
         Role.PLATFORM_ADMIN,

@@ -83,6 +83,18 @@ def normalize_phone(raw: str, *, mobile: bool = False) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_display(e164: str) -> str:
+    """How a person reads a stored number: "06 12 34 56 78" for France, "+32 470 12 34 56"
+    otherwise. Anything unparsable is returned as stored."""
+    try:
+        number = phonenumbers.parse(e164, "FR")
+    except phonenumbers.NumberParseException:
+        return e164
+    if number.country_code == 33:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def sms_segments(text: str) -> int:
     """How many SMS the operator will bill for this text (GSM 7-bit or UCS-2 encoding)."""
     if all(c in _GSM_BASIC or c in _GSM_EXTENDED for c in text):

@@ -75,6 +75,14 @@ def tel_href(value) -> str:
     return f"tel:{digits}" if digits else ""
 
 
+@register.filter
+def phone(value) -> str:
+    """A stored (E.164) number as people read it: "06 39 98 00 01"."""
+    from cybercantal.core.notifications.sms import phone_display
+
+    return phone_display(str(value)) if value else ""
+
+
 _OSM_TOKENS = {
     "Mo": _("lun."),
     "Tu": _("mar."),
