@@ -1,47 +1,25 @@
 """Factories for people, their organisations and memberships.
 
-Other apps import `UserFactory` and `MembershipFactory(user=..., role=...)` from here.
+Other apps import `UserFactory` and `MembershipFactory(user=..., role=...)` from here. The
+territory factories (communes, organisations) are re-exported for convenience.
 """
 
 import factory
 from django.contrib.auth import get_user_model
 
 from cybercantal.accounts.models import Membership, Role
-from cybercantal.territory.models import Commune, Epci, Organisation
+from tests.territory.factories import CommuneFactory, EpciFactory, OrganisationFactory
+
+__all__ = [
+    "DEFAULT_PASSWORD",
+    "CommuneFactory",
+    "EpciFactory",
+    "MembershipFactory",
+    "OrganisationFactory",
+    "UserFactory",
+]
 
 DEFAULT_PASSWORD = "motdepasse-de-test-123"
-
-
-class EpciFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Epci
-        django_get_or_create = ("siren",)
-
-    siren = factory.Sequence(lambda n: f"2{n:08d}")
-    name = factory.Sequence(lambda n: f"Communauté de communes {n}")
-
-
-class CommuneFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Commune
-        django_get_or_create = ("insee_code",)
-
-    insee_code = factory.Sequence(lambda n: f"15{n % 1000:03d}")
-    name = factory.Sequence(lambda n: f"Commune {n}")
-    postal_codes = "15000"
-    population = 500
-    epci = factory.SubFactory(EpciFactory)
-    department_code = "15"
-    latitude = 45.0
-    longitude = 2.5
-
-
-class OrganisationFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Organisation
-
-    name = factory.Sequence(lambda n: f"Organisation {n}")
-    kind = Organisation.Kind.ASSOCIATION
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -2,15 +2,14 @@
 
 Each worker thread uses its own database connection (Django opens one per thread)."""
 
-import threading
-
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 from django_tasks import task
 
 from cybercantal.core.audit import audit_log
 from cybercantal.core.models import AuditLog
+from tests.concurrency import run_concurrently
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -21,26 +20,6 @@ scheduled_runs: list[int] = []
 @task()
 def count_scheduled_run() -> None:
     scheduled_runs.append(1)
-
-
-def _run_concurrently(target, count: int) -> list[str]:
-    """Start `count` threads that wait on a barrier, then call target(i) together."""
-    barrier = threading.Barrier(count)
-    outcomes: list[str] = [""] * count
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            outcomes[i] = target(i)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 def test_same_email_registered_concurrently_creates_exactly_one_account():
@@ -57,7 +36,7 @@ def test_same_email_registered_concurrently_creates_exactly_one_account():
             return "conflict"
         return "created"
 
-    outcomes = _run_concurrently(create, WORKERS)
+    outcomes = run_concurrently(create, WORKERS)
     assert outcomes.count("created") == 1
     assert outcomes.count("conflict") == WORKERS - 1
     assert user_model.objects.filter(email__iexact="marie.dupont@example.org").count() == 1
@@ -87,7 +66,7 @@ def test_concurrent_schedulers_enqueue_a_periodic_job_once():
         )
     )
     try:
-        outcomes = _run_concurrently(
+        outcomes = run_concurrently(
             lambda i: "enqueued" if "test.concurrent" in periodic_jobs_enqueue_due() else "no",
             20,
         )

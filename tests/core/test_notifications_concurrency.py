@@ -1,41 +1,20 @@
 """Never twice, under real concurrency on PostgreSQL: the same key requested from many
 connections at once, and the same notification delivered by several workers at once."""
 
-import threading
 import time
 
 import pytest
-from django.db import connections, transaction
+from django.db import transaction
 
 from cybercantal.core.models import Notification
 from cybercantal.core.notifications import Recipient, notification_send
 from cybercantal.core.notifications import tasks as tasks_module
 from cybercantal.core.notifications.tasks import notification_deliver
+from tests.concurrency import run_concurrently
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 WORKERS = 20
-
-
-def _run_concurrently(target, count: int) -> list:
-    barrier = threading.Barrier(count)
-    outcomes: list = [None] * count
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            outcomes[i] = target(i)
-        except Exception as exc:
-            outcomes[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 def test_same_key_from_many_connections_sends_one_email(mailoutbox):
@@ -50,7 +29,7 @@ def test_same_key_from_many_connections_sends_one_email(mailoutbox):
             )
         return notification.pk
 
-    outcomes = _run_concurrently(request, WORKERS)
+    outcomes = run_concurrently(request, WORKERS)
     assert len(set(outcomes)) == 1, outcomes
     assert Notification.objects.count() == 1
     assert len(mailoutbox) == 1
@@ -72,7 +51,7 @@ def test_same_notification_delivered_by_many_workers_is_sent_once(mailoutbox, mo
         return real_send(**kwargs)
 
     monkeypatch.setattr(tasks_module, "email_send", slow_send)
-    outcomes = _run_concurrently(
+    outcomes = run_concurrently(
         lambda i: notification_deliver.call(notification_id=notification.pk), 8
     )
 

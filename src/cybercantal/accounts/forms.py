@@ -5,13 +5,49 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from cybercantal.territory.models import Commune
+from cybercantal.territory.selectors import commune_list
 
 from .services import phone_normalize
 
 
 def _attrs(**attrs) -> dict:
     return attrs
+
+
+# The contact fields appear in three forms (my details, sign-up, an account created on someone's
+# behalf); they differ only by help text and autocomplete (off when an agent types for someone).
+def _email_field(*, autocomplete: str = "email") -> forms.EmailField:
+    return forms.EmailField(
+        label=_("Adresse électronique"),
+        required=False,
+        widget=forms.EmailInput(attrs=_attrs(autocomplete=autocomplete)),
+    )
+
+
+def _phone_field(*, help_text, autocomplete: str = "tel") -> forms.CharField:
+    return forms.CharField(
+        label=_("Téléphone portable"),
+        required=False,
+        max_length=40,
+        help_text=help_text,
+        widget=forms.TextInput(
+            attrs=_attrs(autocomplete=autocomplete, inputmode="tel", type="tel")
+        ),
+    )
+
+
+def _home_commune_field() -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        label=_("Commune de résidence"),
+        queryset=commune_list(),
+        required=False,
+        empty_label=_("— Non renseignée —"),
+    )
+
+
+class _PhoneCleaningMixin:
+    def clean_phone(self) -> str:
+        return phone_normalize(self.cleaned_data.get("phone", ""))
 
 
 class PasswordLoginForm(forms.Form):
@@ -105,25 +141,12 @@ class TwoFactorSetupForm(forms.Form):
     )
 
 
-class ContactForm(forms.Form):
-    email = forms.EmailField(
-        label=_("Adresse électronique"),
-        required=False,
-        widget=forms.EmailInput(attrs=_attrs(autocomplete="email")),
+class ContactForm(_PhoneCleaningMixin, forms.Form):
+    email = _email_field()
+    phone = _phone_field(
+        help_text=_("Pour recevoir des codes et des rappels par SMS. Exemple : 06 12 34 56 78.")
     )
-    phone = forms.CharField(
-        label=_("Téléphone portable"),
-        required=False,
-        max_length=40,
-        help_text=_("Pour recevoir des codes et des rappels par SMS. Exemple : 06 12 34 56 78."),
-        widget=forms.TextInput(attrs=_attrs(autocomplete="tel", inputmode="tel", type="tel")),
-    )
-    home_commune = forms.ModelChoiceField(
-        label=_("Commune de résidence"),
-        queryset=Commune.objects.defer("outline").order_by("name"),
-        required=False,
-        empty_label=_("— Non renseignée —"),
-    )
+    home_commune = _home_commune_field()
     postal_address = forms.CharField(
         label=_("Adresse postale"),
         required=False,
@@ -135,9 +158,6 @@ class ContactForm(forms.Form):
     prefers_letter = forms.BooleanField(
         label=_("Je préfère recevoir des courriers papier"), required=False
     )
-
-    def clean_phone(self) -> str:
-        return phone_normalize(self.cleaned_data.get("phone", ""))
 
 
 class PasswordSetForm(forms.Form):
@@ -191,33 +211,18 @@ class PasswordSetForm(forms.Form):
         return cleaned
 
 
-class OnBehalfForm(forms.Form):
+class OnBehalfForm(_PhoneCleaningMixin, forms.Form):
     first_name = forms.CharField(label=_("Prénom"), max_length=150)
     last_name = forms.CharField(label=_("Nom"), max_length=150)
-    phone = forms.CharField(
-        label=_("Téléphone portable"),
-        required=False,
-        max_length=40,
+    phone = _phone_field(
         help_text=_("La personne pourra se connecter avec un code reçu par SMS."),
-        widget=forms.TextInput(attrs=_attrs(inputmode="tel", type="tel", autocomplete="off")),
+        autocomplete="off",
     )
-    email = forms.EmailField(
-        label=_("Adresse électronique"),
-        required=False,
-        widget=forms.EmailInput(attrs=_attrs(autocomplete="off")),
-    )
-    home_commune = forms.ModelChoiceField(
-        label=_("Commune de résidence"),
-        queryset=Commune.objects.defer("outline").order_by("name"),
-        required=False,
-        empty_label=_("— Non renseignée —"),
-    )
-
-    def clean_phone(self) -> str:
-        return phone_normalize(self.cleaned_data.get("phone", ""))
+    email = _email_field(autocomplete="off")
+    home_commune = _home_commune_field()
 
 
-class RegisterForm(forms.Form):
+class RegisterForm(_PhoneCleaningMixin, forms.Form):
     first_name = forms.CharField(
         label=_("Prénom"),
         max_length=150,
@@ -228,24 +233,11 @@ class RegisterForm(forms.Form):
         max_length=150,
         widget=forms.TextInput(attrs=_attrs(autocomplete="family-name")),
     )
-    email = forms.EmailField(
-        label=_("Adresse électronique"),
-        required=False,
-        widget=forms.EmailInput(attrs=_attrs(autocomplete="email")),
+    email = _email_field()
+    phone = _phone_field(
+        help_text=_("L'adresse électronique ou le portable suffit : l'un des deux est requis.")
     )
-    phone = forms.CharField(
-        label=_("Téléphone portable"),
-        required=False,
-        max_length=40,
-        help_text=_("L'adresse électronique ou le portable suffit : l'un des deux est requis."),
-        widget=forms.TextInput(attrs=_attrs(autocomplete="tel", inputmode="tel", type="tel")),
-    )
-    home_commune = forms.ModelChoiceField(
-        label=_("Commune de résidence"),
-        queryset=Commune.objects.defer("outline").order_by("name"),
-        required=False,
-        empty_label=_("— Non renseignée —"),
-    )
+    home_commune = _home_commune_field()
     password1 = forms.CharField(
         label=_("Mot de passe"),
         strip=False,
@@ -257,9 +249,6 @@ class RegisterForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs=_attrs(autocomplete="new-password")),
     )
-
-    def clean_phone(self) -> str:
-        return phone_normalize(self.cleaned_data.get("phone", ""))
 
     def clean(self):
         cleaned = super().clean()
