@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "cybercantal.core",
     "cybercantal.territory",
     "cybercantal.accounts",
+    "cybercantal.booking",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,227 @@
+"""Free slots of resources, computed from the database in a fixed number of queries.
+
+Three bulk queries whatever the number of resources or days (rules, closures, active
+allocations), then interval arithmetic in memory (booking.intervals). Used by the availability
+selector, the nearest-slot search and the booking services, which re-check a requested slot
+with the very same computation under a lock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import holidays
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from . import intervals as iv
+from .models import Allocation, AvailabilityRule, Closure, Resource
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    start: dt.datetime
+    end: dt.datetime
+    resource_id: int
+    place_id: int | None
+
+
+@functools.lru_cache(maxsize=64)
+def public_holidays(year: int) -> frozenset[dt.date]:
+    """French public holidays of a year (metropolitan France; a département with local ones,
+    e.g. Alsace-Moselle, sets CYBERCANTAL_HOLIDAYS_SUBDIVISION)."""
+    subdivision = getattr(settings, "CYBERCANTAL_HOLIDAYS_SUBDIVISION", None)
+    return frozenset(holidays.France(years=year, subdiv=subdivision).keys())
+
+
+def _holidays_between(start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> frozenset[dt.date]:
+    days: set[dt.date] = set()
+    for year in range(start.astimezone(tz).year, end.astimezone(tz).year + 1):
+        days |= public_holidays(year)
+    return frozenset(days)
+
+
+@dataclass
+class AvailabilityData:
+    """What the three bulk queries returned, grouped per resource."""
+
+    rules: dict[int, list[iv.RuleSpec]]
+    closures_global: list[tuple[dt.datetime, dt.datetime]]
+    closures_by_resource: dict[int, list[tuple[dt.datetime, dt.datetime]]]
+    closures_by_place: dict[int, list[tuple[dt.datetime, dt.datetime]]]
+    allocations: dict[int, list[tuple[dt.datetime, dt.datetime, int]]]
+
+
+def load_availability_data(
+    resources: Sequence[Resource],
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    exclude_booking_id: int | None = None,
+) -> AvailabilityData:
+    ids = [r.pk for r in resources]
+    rules: dict[int, list[iv.RuleSpec]] = defaultdict(list)
+    place_ids = {r.place_id for r in resources if r.place_id}
+    default_place = {r.pk: r.place_id for r in resources}
+    for rule in AvailabilityRule.objects.filter(resource_id__in=ids).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=start.date() - dt.timedelta(days=1)),
+        Q(valid_from__isnull=True) | Q(valid_from__lte=end.date() + dt.timedelta(days=1)),
+    ):
+        place_id = rule.place_id or default_place[rule.resource_id]
+        if place_id:
+            place_ids.add(place_id)
+        rules[rule.resource_id].append(
+            iv.RuleSpec(
+                rule.weekday,
+                rule.start_time,
+                rule.end_time,
+                rule.valid_from,
+                rule.valid_until,
+                rule.week_numbers,
+                place_id,
+            )
+        )
+    closures_global: list = []
+    closures_by_resource: dict[int, list] = defaultdict(list)
+    closures_by_place: dict[int, list] = defaultdict(list)
+    for closure in Closure.objects.filter(start__lt=end, end__gt=start).filter(
+        Q(resource_id__in=ids)
+        | Q(place_id__in=place_ids)
+        | Q(resource__isnull=True, place__isnull=True)
+    ):
+        span = (closure.start, closure.end)
+        if closure.resource_id:
+            closures_by_resource[closure.resource_id].append(span)
+        elif closure.place_id:
+            closures_by_place[closure.place_id].append(span)
+        else:
+            closures_global.append(span)
+    # Allocations that can touch a slot of the window: a slot's blocked interval extends by at
+    # most the buffers and the longest duration beyond the window.
+    margin = dt.timedelta(
+        minutes=max(
+            (
+                r.buffer_before_minutes + r.buffer_after_minutes + r.max_duration_minutes
+                for r in resources
+            ),
+            default=0,
+        )
+    )
+    allocations: dict[int, list] = defaultdict(list)
+    active = Allocation.objects.filter(
+        resource_id__in=ids,
+        is_active=True,
+        blocked_start__lt=end + margin,
+        blocked_end__gt=start - margin,
+    )
+    if exclude_booking_id is not None:
+        active = active.exclude(booking_id=exclude_booking_id)
+    for resource_id, blocked_start, blocked_end, units in active.values_list(
+        "resource_id", "blocked_start", "blocked_end", "units"
+    ):
+        allocations[resource_id].append((blocked_start, blocked_end, units))
+    return AvailabilityData(
+        rules, closures_global, closures_by_resource, closures_by_place, allocations
+    )
+
+
+def open_intervals(
+    resource: Resource, data: AvailabilityData, start: dt.datetime, end: dt.datetime
+) -> list[iv.Interval]:
+    """When and where the resource is open in [start, end): rules, minus public holidays (unless
+    it opts out), minus closures of the resource, of the place of each interval, and global."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    closed_days = (
+        _holidays_between(start, end, tz) if resource.observes_public_holidays else frozenset()
+    )
+    opening = iv.opening_intervals(
+        data.rules.get(resource.pk, []), start=start, end=end, tz=tz, closed_days=closed_days
+    )
+    common_cuts = data.closures_global + data.closures_by_resource.get(resource.pk, [])
+    result: list[iv.Interval] = []
+    for interval in opening:
+        cuts = common_cuts + data.closures_by_place.get(interval.place_id, [])
+        result.extend(iv.subtract([interval], cuts))
+    return result
+
+
+def resource_slots(
+    resource: Resource,
+    data: AvailabilityData,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    duration: dt.timedelta,
+    units: int = 1,
+    now: dt.datetime,
+    enforce_notice: bool = True,
+) -> list[Slot]:
+    """Free slots of one resource starting in [start, end), of `duration`, for `units` seats,
+    honouring capacity, buffers, minimum notice and horizon."""
+    earliest = max(
+        start, now + dt.timedelta(minutes=resource.min_notice_minutes) if enforce_notice else start
+    )
+    latest = min(end, now + dt.timedelta(days=resource.horizon_days)) if enforce_notice else end
+    if earliest >= end or latest < earliest:
+        return []
+    # Slots are aligned on the opening time, so the opening intervals are computed from the
+    # local midnight before the window (not clipped at its start), and a duration beyond its
+    # end so that they contain the whole of the last slots.
+    tz = ZoneInfo(settings.TIME_ZONE)
+    day_start = dt.datetime.combine(start.astimezone(tz).date(), dt.time(), tzinfo=tz)
+    opening = open_intervals(resource, data, day_start, end + duration)
+    saturated = iv.saturated_intervals(
+        data.allocations.get(resource.pk, []), capacity=resource.capacity, units=units
+    )
+    forbidden = iv.forbidden_starts(
+        saturated,
+        duration=duration,
+        buffer_before=dt.timedelta(minutes=resource.buffer_before_minutes),
+        buffer_after=dt.timedelta(minutes=resource.buffer_after_minutes),
+    )
+    step = dt.timedelta(minutes=resource.slot_minutes)
+    slots: list[Slot] = []
+    for interval in opening:
+        for slot_start in iv.slot_starts(
+            interval,
+            duration=duration,
+            step=step,
+            forbidden=forbidden,
+            earliest=earliest,
+            latest=latest,
+        ):
+            if slot_start < end:
+                slots.append(
+                    Slot(slot_start, slot_start + duration, resource.pk, interval.place_id)
+                )
+    return slots
+
+
+def default_duration(resource: Resource) -> dt.timedelta:
+    return dt.timedelta(minutes=resource.min_duration_minutes)
+
+
+def duration_error(resource: Resource, duration: dt.timedelta) -> str | None:
+    """Why a duration is not allowed for this resource, in French; None when it is."""
+    from django.utils.translation import gettext as _
+
+    minutes = duration.total_seconds() / 60
+    if minutes < resource.min_duration_minutes or minutes > resource.max_duration_minutes:
+        return _("La durée doit être comprise entre %(min)d et %(max)d minutes.") % {
+            "min": resource.min_duration_minutes,
+            "max": resource.max_duration_minutes,
+        }
+    if minutes % resource.slot_minutes:
+        return _("La durée doit être un multiple de %(step)d minutes.") % {
+            "step": resource.slot_minutes
+        }
+    return None
+
+
+def now() -> dt.datetime:
+    return timezone.now()

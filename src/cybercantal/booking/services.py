@@ -1,0 +1,610 @@
+"""Every write of the booking engine.
+
+Each service is one transaction: it checks permission, checks the booking rules (422), locks
+the resources it touches and re-checks their availability under the lock (409 if taken), writes
+the booking, its allocations and its transition log, an audit row, and schedules notifications
+after commit. On PostgreSQL the resource rows are locked with SELECT … FOR UPDATE (in id order,
+so two bookings of the same resources never deadlock) and an exclusion constraint forbids any
+overlap on exclusive resources; on SQLite every write transaction begins IMMEDIATE, which
+serialises writers."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cybercantal.core.audit import audit_log
+from cybercantal.core.notifications.sms import normalize_phone
+
+from . import availability as av
+from .errors import BookingConflict, BookingForbidden, BookingRuleError
+from .models import Allocation, Booking, BookingTransition, Resource, Service
+from .perms import is_member_of_resource_organisation, is_resource_agent
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
+
+
+@dataclass(frozen=True)
+class PersonDetails:
+    """Someone booking without an account (or booked for by an agent): a name and a phone."""
+
+    name: str
+    phone: str
+    email: str = ""
+
+
+def _new_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+def _is_authenticated(actor) -> bool:
+    return actor is not None and getattr(actor, "is_authenticated", False)
+
+
+def _transition(booking: Booking, to_status: str, *, actor, reason: str = "") -> None:
+    from_status = booking.status
+    if from_status and to_status not in Booking.TRANSITIONS[from_status]:
+        raise BookingRuleError(
+            _("Une réservation « %(from)s » ne peut pas passer à « %(to)s ».")
+            % {"from": Booking.Status(from_status).label, "to": Booking.Status(to_status).label}
+        )
+    booking.status = to_status
+    BookingTransition.objects.create(
+        booking=booking,
+        from_status=from_status or "",
+        to_status=to_status,
+        actor=actor if _is_authenticated(actor) else None,
+        reason=reason[:300],
+    )
+
+
+def _clean_person(person: PersonDetails) -> PersonDetails:
+    name = " ".join((person.name or "").split())
+    if not name:
+        raise BookingRuleError(_("Indiquez le nom de la personne."))
+    if len(name) > 200:
+        raise BookingRuleError(_("Le nom est trop long (200 caractères au plus)."))
+    try:
+        phone = normalize_phone(person.phone or "")
+    except ValueError as exc:
+        raise BookingRuleError(str(exc)) from exc
+    email = (person.email or "").strip()
+    if email:
+        from django.core.exceptions import ValidationError
+        from django.core.validators import validate_email
+
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise BookingRuleError(_("L'adresse électronique n'est pas valide.")) from exc
+    return PersonDetails(name=name, phone=phone, email=email)
+
+
+def _check_who_may_book(*, actor, resources: Sequence[Resource], for_user, person) -> bool:
+    """Raise BookingForbidden unless the actor may book these resources for that person.
+    Returns whether the actor acts as an agent of every resource (agents are not bound by the
+    minimum notice, the horizon, the per-person limits or the cancellation deadline)."""
+    acting_as_agent = _is_authenticated(actor) and all(
+        is_resource_agent(actor, r) for r in resources
+    )
+    if for_user is not None and for_user != actor and not acting_as_agent:
+        raise BookingForbidden(_("Seul un agent peut réserver pour une autre personne."))
+    for resource in resources:
+        policy = resource.bookable_by
+        if policy == Resource.BookableBy.AGENTS and not acting_as_agent:
+            raise BookingForbidden(
+                _("« %(name)s » ne se réserve qu'auprès d'un agent.") % {"name": resource.name}
+            )
+        if policy == Resource.BookableBy.ACCOUNT_HOLDERS and for_user is None:
+            raise BookingForbidden(
+                _("« %(name)s » se réserve avec un compte : connectez-vous.")
+                % {"name": resource.name}
+            )
+        if (
+            policy == Resource.BookableBy.MEMBERS
+            and not acting_as_agent
+            and not is_member_of_resource_organisation(for_user, resource)
+        ):
+            raise BookingForbidden(
+                _("« %(name)s » est réservé aux membres de %(org)s.")
+                % {"name": resource.name, "org": resource.organisation}
+            )
+    return acting_as_agent
+
+
+def _check_per_person_limit(*, resources, for_user, person, now) -> None:
+    for resource in resources:
+        limit = resource.max_future_bookings_per_person
+        if not limit:
+            continue
+        future = Booking.objects.filter(
+            allocations__resource=resource,
+            status__in=(Booking.Status.PENDING, Booking.Status.CONFIRMED),
+            end__gt=now,
+        )
+        future = (
+            future.filter(user=for_user)
+            if for_user is not None
+            else future.filter(person_phone=person.phone)
+        )
+        if future.count() >= limit:
+            raise BookingRuleError(
+                _(
+                    "Vous avez déjà %(count)d réservation(s) à venir pour « %(name)s » : c'est le "
+                    "maximum. Annulez-en une pour en prendre une autre."
+                )
+                % {"count": limit, "name": resource.name}
+            )
+
+
+def _units(resource: Resource, participants: int) -> int:
+    return 1 if resource.is_exclusive else participants
+
+
+def _slot_offered(resource, data, *, start, end, participants, now, as_agent) -> av.Slot | None:
+    slots = av.resource_slots(
+        resource,
+        data,
+        start=start,
+        end=start + dt.timedelta(seconds=1),
+        duration=end - start,
+        units=_units(resource, participants),
+        now=now,
+        enforce_notice=not as_agent,
+    )
+    return next((s for s in slots if s.start == start), None)
+
+
+def _check_rules(resources, *, start, end, participants, now, as_agent) -> None:
+    """422 for what no availability could fix: duration, opening hours, notice, horizon."""
+    if start <= now:
+        raise BookingRuleError(_("Ce créneau est déjà passé."))
+    if participants < 1:
+        raise BookingRuleError(_("Le nombre de places doit être d'au moins 1."))
+    for resource in resources:
+        if not resource.is_active:
+            raise BookingRuleError(
+                _("« %(name)s » n'est pas réservable en ce moment.") % {"name": resource.name}
+            )
+        error = av.duration_error(resource, end - start)
+        if error:
+            raise BookingRuleError(error)
+        if participants > resource.capacity:
+            raise BookingRuleError(
+                _("« %(name)s » accueille %(capacity)d personne(s) au plus.")
+                % {"name": resource.name, "capacity": resource.capacity}
+            )
+        if not as_agent:
+            if start < now + dt.timedelta(minutes=resource.min_notice_minutes):
+                raise BookingRuleError(
+                    _("Il faut réserver au moins %(minutes)d minutes à l'avance.")
+                    % {"minutes": resource.min_notice_minutes}
+                )
+            if start > now + dt.timedelta(days=resource.horizon_days):
+                raise BookingRuleError(
+                    _("On ne peut pas réserver plus de %(days)d jours à l'avance.")
+                    % {"days": resource.horizon_days}
+                )
+    # Opening hours, closures, holidays and slot alignment, ignoring existing bookings.
+    data = dataclasses.replace(
+        av.load_availability_data(resources, start - dt.timedelta(days=1), end), allocations={}
+    )
+    for resource in resources:
+        if (
+            _slot_offered(
+                resource,
+                data,
+                start=start,
+                end=end,
+                participants=participants,
+                now=now,
+                as_agent=as_agent,
+            )
+            is None
+        ):
+            raise BookingRuleError(
+                _(
+                    "« %(name)s » n'est pas ouvert à ce créneau (horaires, fermeture, jour férié "
+                    "ou heure de début qui ne tombe pas sur un créneau)."
+                )
+                % {"name": resource.name}
+            )
+
+
+def _lock(resources: Sequence[Resource]) -> list[Resource]:
+    ids = sorted({r.pk for r in resources})
+    locked = list(Resource.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    if len(locked) != len(ids):
+        raise BookingRuleError(_("Une des ressources demandées n'existe plus."))
+    return locked
+
+
+def _check_free(
+    resources, *, start, end, participants, now, as_agent, exclude_booking_id=None
+) -> int | None:
+    """Under the lock: 409 if any resource is taken. Returns the place of the slot."""
+    data = av.load_availability_data(
+        resources, start - dt.timedelta(days=1), end, exclude_booking_id=exclude_booking_id
+    )
+    place_id = None
+    for resource in resources:
+        slot = _slot_offered(
+            resource,
+            data,
+            start=start,
+            end=end,
+            participants=participants,
+            now=now,
+            as_agent=as_agent,
+        )
+        if slot is None:
+            raise BookingConflict(
+                _(
+                    "Ce créneau n'est plus disponible pour « %(name)s » : il vient d'être réservé. "
+                    "Choisissez-en un autre."
+                )
+                % {"name": resource.name}
+            )
+        place_id = place_id or slot.place_id
+    return place_id
+
+
+def _allocate(booking: Booking, resources, *, participants: int) -> None:
+    Allocation.objects.bulk_create(
+        [
+            Allocation(
+                booking=booking,
+                resource=resource,
+                blocked_start=booking.start - dt.timedelta(minutes=resource.buffer_before_minutes),
+                blocked_end=booking.end + dt.timedelta(minutes=resource.buffer_after_minutes),
+                units=_units(resource, participants),
+                is_exclusive=resource.is_exclusive,
+            )
+            for resource in resources
+        ]
+    )
+
+
+def booking_create(
+    *,
+    actor,
+    resources: Sequence[Resource],
+    start: dt.datetime,
+    end: dt.datetime,
+    service: Service | None = None,
+    for_user=None,
+    person: PersonDetails | None = None,
+    channel: str = Booking.Channel.WEB,
+    participants: int = 1,
+    notes: str = "",
+    now: dt.datetime | None = None,
+) -> Booking:
+    """Book `resources` together over [start, end), for an account holder (`for_user`, by
+    default the actor) or for a person without an account (`person`).
+
+    Guarantees: all resources or none; never more than a resource's capacity at any instant,
+    whatever the concurrency; BookingRuleError (422) when a rule forbids the request,
+    BookingConflict (409) when the slot is taken, BookingForbidden (403) when the actor may not.
+    The booking is confirmed at once, or pending when a resource requires approval."""
+    now = now or timezone.now()
+    resources = list({r.pk: r for r in resources}.values())
+    if not resources:
+        raise BookingRuleError(_("Choisissez au moins une ressource."))
+    if start.tzinfo is None or end.tzinfo is None:
+        raise BookingRuleError(_("Les dates doivent indiquer leur fuseau horaire."))
+    if end <= start:
+        raise BookingRuleError(_("La fin doit être après le début."))
+    if person is not None:
+        person = _clean_person(person)
+    elif for_user is None and _is_authenticated(actor):
+        for_user = actor
+    if for_user is None and person is None:
+        raise BookingRuleError(
+            _("Indiquez pour qui est la réservation : un nom et un numéro de téléphone.")
+        )
+    if service is not None and any(
+        not r.services.filter(pk=service.pk).exists() for r in resources
+    ):
+        raise BookingRuleError(_("Cette prestation n'est pas proposée par la ressource choisie."))
+
+    as_agent = _check_who_may_book(
+        actor=actor, resources=resources, for_user=for_user, person=person
+    )
+    _check_rules(
+        resources, start=start, end=end, participants=participants, now=now, as_agent=as_agent
+    )
+    try:
+        with transaction.atomic():
+            locked = _lock(resources)
+            if not as_agent:
+                _check_per_person_limit(resources=locked, for_user=for_user, person=person, now=now)
+            place_id = _check_free(
+                locked, start=start, end=end, participants=participants, now=now, as_agent=as_agent
+            )
+            booking = Booking(
+                reference=_new_reference(),
+                start=start,
+                end=end,
+                service=service,
+                place_id=place_id or locked[0].place_id,
+                user=for_user,
+                person_name=person.name if person else "",
+                person_phone=person.phone if person else "",
+                person_email=person.email if person else "",
+                channel=channel,
+                created_by=actor if _is_authenticated(actor) else None,
+                notes=notes[:2000],
+                participants=participants,
+                status="",
+            )
+            target = (
+                Booking.Status.PENDING
+                if any(r.approval_required for r in locked)
+                else Booking.Status.CONFIRMED
+            )
+            booking.status = target
+            booking.save()
+            BookingTransition.objects.create(
+                booking=booking,
+                from_status="",
+                to_status=target,
+                actor=actor if _is_authenticated(actor) else None,
+                reason=_("Réservation créée (%(channel)s)")
+                % {"channel": Booking.Channel(channel).label},
+            )
+            _allocate(booking, locked, participants=participants)
+            audit_log(
+                actor=actor,
+                action="booking.create",
+                target=booking,
+                data={"resources": [r.pk for r in locked], "channel": channel},
+            )
+            _after_commit(booking, "created")
+    except IntegrityError as exc:
+        # PostgreSQL's exclusion constraint: the last line of defence against an overlap.
+        raise BookingConflict(
+            _("Ce créneau n'est plus disponible : il vient d'être réservé. Choisissez-en un autre.")
+        ) from exc
+    return booking
+
+
+def _may_manage(actor, booking: Booking) -> bool:
+    return _is_authenticated(actor) and all(
+        is_resource_agent(actor, a.resource) for a in booking.allocations.select_related("resource")
+    )
+
+
+def _check_holder_or_agent(actor, booking: Booking) -> bool:
+    """Returns True for an agent, False for the booking's holder; raises otherwise."""
+    if _may_manage(actor, booking):
+        return True
+    if _is_authenticated(actor) and booking.user_id == actor.pk:
+        return False
+    raise BookingForbidden(_("Vous ne pouvez pas modifier cette réservation."))
+
+
+def _check_deadline(booking: Booking, *, now, verb: str) -> None:
+    hours = max(
+        (
+            a.resource.cancellation_deadline_hours
+            for a in booking.allocations.select_related("resource")
+        ),
+        default=0,
+    )
+    if now > booking.start - dt.timedelta(hours=hours):
+        raise BookingRuleError(
+            _(
+                "Il est trop tard pour %(verb)s en ligne : c'est possible jusqu'à %(hours)d heures "
+                "avant. Appelez le lieu."
+            )
+            % {"verb": verb, "hours": hours}
+        )
+
+
+def booking_cancel(
+    *, actor, booking: Booking, reason: str = "", now=None, notify: bool = True
+) -> Booking:
+    """Cancel a booking and free its resources. The holder may cancel until the resources'
+    cancellation deadline; agents at any time."""
+    now = now or timezone.now()
+    as_agent = _check_holder_or_agent(actor, booking)
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        if booking.status == Booking.Status.CANCELLED:
+            return booking
+        if not as_agent:
+            _check_deadline(booking, now=now, verb=_("annuler"))
+        _transition(booking, Booking.Status.CANCELLED, actor=actor, reason=reason)
+        booking.save(update_fields=["status", "updated_at"])
+        booking.allocations.update(is_active=False)
+        audit_log(actor=actor, action="booking.cancel", target=booking, data={"reason": reason})
+        if notify:
+            _after_commit(booking, "cancelled")
+    return booking
+
+
+def booking_reschedule(
+    *, actor, booking: Booking, start: dt.datetime, end: dt.datetime, now=None
+) -> Booking:
+    """Move a booking to another interval on the same resources. Atomic: the old slot is
+    released only if the new one is taken (one transaction; the new slot may overlap the old)."""
+    now = now or timezone.now()
+    as_agent = _check_holder_or_agent(actor, booking)
+    if booking.status not in (Booking.Status.PENDING, Booking.Status.CONFIRMED):
+        raise BookingRuleError(_("Seule une réservation à venir peut être déplacée."))
+    if end <= start:
+        raise BookingRuleError(_("La fin doit être après le début."))
+    if not as_agent:
+        _check_deadline(booking, now=now, verb=_("déplacer ce rendez-vous"))
+    resources = [a.resource for a in booking.allocations.select_related("resource")]
+    _check_rules(
+        resources,
+        start=start,
+        end=end,
+        participants=booking.participants,
+        now=now,
+        as_agent=as_agent,
+    )
+    old = (booking.start, booking.end)
+    try:
+        with transaction.atomic():
+            locked = _lock(resources)
+            booking = Booking.objects.select_for_update().get(pk=booking.pk)
+            place_id = _check_free(
+                locked,
+                start=start,
+                end=end,
+                participants=booking.participants,
+                now=now,
+                as_agent=as_agent,
+                exclude_booking_id=booking.pk,
+            )
+            booking.start, booking.end = start, end
+            booking.place_id = place_id or booking.place_id
+            booking.reminder_sent_at = None
+            booking.save(update_fields=["start", "end", "place", "reminder_sent_at", "updated_at"])
+            by_id = {r.pk: r for r in locked}
+            for allocation in booking.allocations.all():
+                resource = by_id[allocation.resource_id]
+                allocation.blocked_start = start - dt.timedelta(
+                    minutes=resource.buffer_before_minutes
+                )
+                allocation.blocked_end = end + dt.timedelta(minutes=resource.buffer_after_minutes)
+                allocation.save(update_fields=["blocked_start", "blocked_end"])
+            BookingTransition.objects.create(
+                booking=booking,
+                from_status=booking.status,
+                to_status=booking.status,
+                actor=actor if _is_authenticated(actor) else None,
+                reason=_("Déplacée du %(old)s")
+                % {"old": timezone.localtime(old[0]).strftime("%d/%m/%Y %H:%M")},
+            )
+            audit_log(
+                actor=actor,
+                action="booking.reschedule",
+                target=booking,
+                data={
+                    "from": [old[0].isoformat(), old[1].isoformat()],
+                    "to": [start.isoformat(), end.isoformat()],
+                },
+            )
+            _after_commit(booking, "rescheduled")
+    except IntegrityError as exc:
+        raise BookingConflict(
+            _("Ce créneau n'est plus disponible. Choisissez-en un autre.")
+        ) from exc
+    return booking
+
+
+def _agent_transition(
+    *, actor, booking: Booking, to_status: str, reason: str, now, after_start: bool
+) -> Booking:
+    if not _may_manage(actor, booking):
+        raise BookingForbidden(_("Seul un agent du lieu peut faire cela."))
+    now = now or timezone.now()
+    if after_start and now < booking.start:
+        raise BookingRuleError(_("Le rendez-vous n'a pas encore commencé."))
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        _transition(booking, to_status, actor=actor, reason=reason)
+        booking.save(update_fields=["status", "updated_at"])
+        audit_log(actor=actor, action=f"booking.{to_status}", target=booking)
+        if to_status == Booking.Status.CONFIRMED:
+            _after_commit(booking, "confirmed")
+    return booking
+
+
+def booking_confirm(*, actor, booking: Booking, now=None) -> Booking:
+    """An agent approves a pending booking."""
+    return _agent_transition(
+        actor=actor,
+        booking=booking,
+        to_status=Booking.Status.CONFIRMED,
+        reason=_("Validée"),
+        now=now,
+        after_start=False,
+    )
+
+
+def booking_mark_attended(*, actor, booking: Booking, now=None) -> Booking:
+    return _agent_transition(
+        actor=actor,
+        booking=booking,
+        to_status=Booking.Status.ATTENDED,
+        reason=_("Personne venue"),
+        now=now,
+        after_start=True,
+    )
+
+
+def booking_mark_no_show(*, actor, booking: Booking, now=None) -> Booking:
+    return _agent_transition(
+        actor=actor,
+        booking=booking,
+        to_status=Booking.Status.NO_SHOW,
+        reason=_("Personne absente"),
+        now=now,
+        after_start=True,
+    )
+
+
+def bookings_cancel_day(
+    *, actor, day: dt.date, reason: str, resource: Resource | None = None, place=None, now=None
+) -> list[Booking]:
+    """Cancel every upcoming booking of a resource, or of every resource at a place, on a local
+    day (snow, illness). Each person is notified, with the next free slots nearby."""
+    if (resource is None) == (place is None):
+        raise BookingRuleError(_("Indiquez une ressource ou un lieu, pas les deux."))
+    if not reason.strip():
+        raise BookingRuleError(
+            _("Indiquez le motif de l'annulation : il est envoyé aux personnes.")
+        )
+    tz = timezone.get_current_timezone()
+    day_start = dt.datetime.combine(day, dt.time(), tzinfo=tz)
+    day_end = day_start + dt.timedelta(days=1)
+    bookings = Booking.objects.filter(
+        start__lt=day_end,
+        end__gt=day_start,
+        status__in=(Booking.Status.PENDING, Booking.Status.CONFIRMED),
+    )
+    bookings = (
+        bookings.filter(allocations__resource=resource)
+        if resource is not None
+        else bookings.filter(allocations__resource__place=place) | bookings.filter(place=place)
+    )
+    bookings = list(bookings.distinct().prefetch_related("allocations__resource"))
+    for booking in bookings:
+        if not _may_manage(actor, booking):
+            raise BookingForbidden(
+                _("Seul un agent de chaque ressource concernée peut annuler la journée.")
+            )
+    cancelled = []
+    with transaction.atomic():
+        for booking in bookings:
+            booking = booking_cancel(
+                actor=actor, booking=booking, reason=reason, now=now, notify=False
+            )
+            _after_commit(booking, "cancelled_day")
+            cancelled.append(booking)
+        audit_log(
+            actor=actor,
+            action="booking.cancel_day",
+            target=resource if resource is not None else place,
+            data={"day": day.isoformat(), "count": len(cancelled), "reason": reason},
+        )
+    return cancelled
+
+
+def _after_commit(booking: Booking, event: str) -> None:
+    """Tell the person (and anyone waiting) once the transaction has committed."""
+    from .notifications import booking_event
+
+    booking_pk = booking.pk
+    transaction.on_commit(lambda: booking_event(booking_id=booking_pk, event=event))
