@@ -38,6 +38,7 @@ def prod_env(tmp_path) -> dict[str, str]:
         "SMS_BACKEND": "cybercantal.core.notifications.sms.HttpSmsBackend",
         "SMS_HTTP_URL": "https://sms.example.org/v1/messages",
         "SMS_HTTP_TOKEN": secrets.token_urlsafe(20),
+        "CYBERCANTAL_TRUSTED_PROXY_COUNT": "1",
     }
 
 
@@ -86,3 +87,10 @@ def test_production_refuses_demo_data(prod_env):
     result = manage("seed_demo", env=prod_env)
     assert result.returncode != 0
     assert "interdites" in result.stderr
+
+
+def test_the_deployment_checklist_warns_when_the_proxy_is_not_trusted(prod_env):
+    prod_env["CYBERCANTAL_TRUSTED_PROXY_COUNT"] = "0"
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=prod_env)
+    assert result.returncode != 0
+    assert "cybercantal.W001" in result.stdout + result.stderr

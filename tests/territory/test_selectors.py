@@ -194,12 +194,29 @@ def test_members_of_the_operating_organisation_see_its_private_place(
     assert place_get(actor=nurse, place_id=private_room.pk) == private_room
 
 
-@pytest.mark.parametrize(
-    "role", [Role.DEPARTMENT_AGENT, Role.PLATFORM_ADMIN, Role.ELECTED_OFFICIAL]
-)
+@pytest.mark.parametrize("role", [Role.DEPARTMENT_AGENT, Role.PLATFORM_ADMIN])
 def test_staff_overseeing_the_territory_see_every_place(private_room, public_place, role):
     agent = UserFactory(roles=[role])
     assert visible(agent) == {"Médiathèque", "Salle de téléconsultation"}
+
+
+def test_elected_officials_read_figures_not_non_public_places(private_room, public_place):
+    assert visible(UserFactory(roles=[Role.ELECTED_OFFICIAL])) == {"Médiathèque"}
+
+
+@pytest.mark.parametrize("role", [Role.PARENT, Role.PUPIL, Role.RESIDENT])
+def test_people_attached_without_working_there_do_not_see_non_public_places(
+    private_room, public_place, care_home, role
+):
+    member = UserFactory()
+    MembershipFactory(user=member, organisation=care_home, role=role)
+    assert visible(member) == {"Médiathèque"}
+
+
+def test_role_codes_used_by_the_territory_are_real_roles():
+    from cybercantal.territory.selectors import ROLES_NOT_STAFF, ROLES_SEEING_ALL_PLACES
+
+    assert set(ROLES_SEEING_ALL_PLACES) | set(ROLES_NOT_STAFF) <= set(Role.values)
 
 
 @pytest.mark.parametrize("role", [Role.MEDIATOR, Role.PRACTITIONER, Role.RESIDENT])

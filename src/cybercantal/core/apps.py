@@ -10,6 +10,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         import datetime
 
+        from . import checks  # noqa: F401  (registers the deployment checks)
         from .notifications.tasks import notifications_retry_task
         from .scheduler import PeriodicJob, periodic_jobs
 

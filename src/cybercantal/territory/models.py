@@ -233,7 +233,10 @@ class Place(TimeStampedModel, DemoFlagModel):
     is_public = models.BooleanField(
         _("ouvert au public"),
         default=True,
-        help_text=_("Un lieu non public n'apparaît qu'aux membres de sa structure et aux agents."),
+        help_text=_(
+            "Un lieu non public n'apparaît qu'au personnel de sa structure et aux agents du "
+            "Département."
+        ),
     )
 
     class Meta:

@@ -1,8 +1,10 @@
 """Reads on the territory, scoped to the actor.
 
 Communes and EPCI are public reference data. Places are public unless `is_public` is False: a
-non-public place is visible to the members of its operating organisation and to the staff who
-oversee the territory (agents of the Département, platform administrators)."""
+non-public place (a teleconsultation room inside a care home) is visible to the staff of its
+operating organisation — members holding a working role there, not the parents, pupils or
+residents attached to it — and to the staff who oversee the territory (agents of the
+Département, platform administrators). Elected officials read figures, not places."""
 
 from dataclasses import dataclass
 
@@ -14,9 +16,11 @@ from cybercantal.core.text import normalize_search
 
 from .models import Commune, Epci, Place, PlaceKind
 
-# Role codes (accounts.Role) that see every place. Kept as strings: territory sits below
-# accounts and does not import it.
-ROLES_SEEING_ALL_PLACES = ("department_agent", "platform_admin", "elected_official")
+# Role codes (accounts.Role). Kept as strings: territory sits below accounts and does not
+# import it; tests/territory/test_selectors.py checks they are real role codes.
+ROLES_SEEING_ALL_PLACES = ("department_agent", "platform_admin")
+# Members attached to an organisation without working there.
+ROLES_NOT_STAFF = ("resident", "parent", "pupil")
 
 
 @dataclass(frozen=True)
@@ -77,13 +81,21 @@ def commune_get(insee_code: str) -> Commune | None:
     return Commune.objects.select_related("epci").filter(insee_code=insee_code).first()
 
 
+def _staff_organisation_ids(actor):
+    """The organisations where the actor holds an active working role (a subquery)."""
+    return (
+        actor.memberships.filter(is_active=True)
+        .exclude(role__in=ROLES_NOT_STAFF)
+        .values("organisation_id")
+    )
+
+
 def place_visibility_filter(actor) -> Q:
     if actor is not None and getattr(actor, "is_authenticated", False):
         if actor.has_role(*ROLES_SEEING_ALL_PLACES):
             return Q()
-        return Q(is_public=True) | Q(
-            organisation__memberships__user=actor, organisation__memberships__is_active=True
-        )
+        staff_of = _staff_organisation_ids(actor)
+        return Q(is_public=True) | Q(organisation_id__in=staff_of)
     return Q(is_public=True)
 
 

@@ -134,6 +134,16 @@
         if (properties.url) {
           layer.bindPopup(function () { return communePopup(properties); });
         }
+        // Outlines are for the mouse and the eye: keyboard and screen-reader users reach
+        // communes through the search and the lists, not through 250 unnamed tab stops.
+        layer.on("add", function () {
+          var element = layer.getElement && layer.getElement();
+          if (element) {
+            element.setAttribute("tabindex", "-1");
+            element.setAttribute("focusable", "false");
+            element.setAttribute("aria-hidden", "true");
+          }
+        });
       },
     });
   }
