@@ -352,3 +352,78 @@ def test_expired_one_time_logins_are_purged_after_the_retention_period():
     assert result.return_value == 1
     assert not OneTimeLogin.objects.filter(pk=old.pk).exists()
     assert OneTimeLogin.objects.filter(pk=recent.pk).exists()
+
+
+# --- A username cannot shadow someone's phone or e-mail (H2) --------------------------------------
+
+
+def test_a_phone_like_username_does_not_shadow_the_phone_s_owner(client, send_now, sms_outbox):
+    # An account named before the rule, after a sign-up with first name "-" and last name
+    # "0639980001"; the number belongs to someone else.
+    UserFactory(username="0639980001", email="", phone="")
+    owner = UserFactory(phone="+33639980001", email="")
+    assert password_login(client, "06 39 98 00 01").status_code == 302
+    assert logged_in_user_id(client) == owner.pk
+    client.logout()
+    request_code(client, send_now, "0639980001")
+    assert [m.to for m in sms_outbox] == ["+33639980001"]
+    code = sms_code(sms_outbox[0])
+    assert services.one_time_code_verify(identifier="0639980001", code=code).user == owner
+
+
+def test_an_email_like_username_does_not_shadow_the_address_s_owner(client, send_now, mailoutbox):
+    UserFactory(username="jean@example.org", email="")
+    owner = UserFactory(email="Jean@Example.org")
+    assert password_login(client, "jean@example.org").status_code == 302
+    assert logged_in_user_id(client) == owner.pk
+    client.logout()
+    request_link(client, send_now, "jean@example.org")
+    assert mailoutbox[0].to == ["Jean@Example.org"]
+
+
+def test_a_username_still_logs_in_when_no_contact_matches():
+    legacy = UserFactory(username="0639980002", email="", phone="")
+    assert services.password_login_check(identifier="0639980002", password=DEFAULT_PASSWORD) == (
+        legacy
+    )
+
+
+# --- Audit of logins ------------------------------------------------------------------------------
+
+
+def test_a_wrong_password_is_audited_with_the_address_given():
+    user = UserFactory(username="marie")
+    assert (
+        services.password_login_check(identifier="marie", password="faux", ip_address="192.0.2.7")
+        is None
+    )
+    row = AuditLog.objects.get(action="accounts.login_failed")
+    assert (row.target_id, row.ip_address) == (str(user.pk), "192.0.2.7")
+
+
+@pytest.mark.parametrize("method", ["password", "sms_code", "email_link"])
+def test_each_login_is_audited_once_when_it_completes(
+    client, send_now, sms_outbox, mailoutbox, method
+):
+    user = UserFactory(username="marie", email="marie@example.org", phone="+33612345678")
+    if method == "password":
+        client.post(
+            LOGIN,
+            {"mdp-identifier": "marie", "mdp-password": DEFAULT_PASSWORD},
+            REMOTE_ADDR="192.0.2.5",
+        )
+    elif method == "sms_code":
+        request_code(client, send_now, "0612345678")
+        client.post(
+            reverse("accounts:login_code_verify"),
+            {"code": sms_code(sms_outbox[0])},
+            REMOTE_ADDR="192.0.2.5",
+        )
+    else:
+        request_link(client, send_now, "marie@example.org")
+        client.post(link_path(mailoutbox[0]), REMOTE_ADDR="192.0.2.5")
+    assert logged_in_user_id(client) == user.pk
+    row = AuditLog.objects.get(action="accounts.login")
+    assert row.data == {"method": method, "second_factor": ""}
+    assert row.ip_address == "192.0.2.5"
+    assert not AuditLog.objects.filter(action="accounts.login_first_factor").exists()

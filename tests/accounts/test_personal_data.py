@@ -26,8 +26,8 @@ from .factories import MembershipFactory, UserFactory, force_login_verified, tot
 pytestmark = pytest.mark.django_db
 
 
-def admin_user():
-    user = UserFactory()
+def admin_user(**kwargs):
+    user = UserFactory(**kwargs)
     MembershipFactory(user=user, role=Role.PLATFORM_ADMIN)
     return user
 
@@ -330,13 +330,100 @@ def test_erasure_clears_the_messages_sent_to_the_person():
 
 
 def test_a_staff_member_s_export_leaves_out_the_people_they_acted_on():
-    mediator = UserFactory()
+    mediator = UserFactory(first_name="Paul", last_name="Médiateur")
     MembershipFactory(user=mediator, role=Role.MEDIATOR)
-    services.user_create_on_behalf(actor=mediator, first_name="Jeanne", last_name="Martin")
+    jeanne = services.user_create_on_behalf(actor=mediator, first_name="Jeanne", last_name="Martin")
     data = services.personal_data_export(actor=mediator, user=mediator)
     rows = [r for r in data["audit_log"] if r["action"] == "accounts.user_created_on_behalf"]
     assert len(rows) == 1
     assert "Jeanne" not in json.dumps(data)
+
+    # The other way round: what staff wrote about the person keeps the action and the date,
+    # with a neutral author, and neither the staff member's address nor the details.
+    admin = admin_user(first_name="Alice", last_name="Administratrice")
+    services.user_update_contact(
+        actor=admin,
+        user=jeanne,
+        email="jeanne@example.org",
+        phone="",
+        home_commune=None,
+        prefers_sms=False,
+        prefers_letter=False,
+        ip_address="203.0.113.9",
+    )
+    audit_log(
+        actor=admin,
+        action="test.admin_note",
+        target=jeanne,
+        data={"note": "Appel de Mme Martin, voir Alice"},
+        ip_address="203.0.113.9",
+    )
+    audit_log(actor=None, action="test.system", target=jeanne, ip_address="198.51.100.66")
+    audit_log(actor=jeanne, action="test.own", target=jeanne, ip_address="192.0.2.44")
+
+    exported = services.personal_data_export(actor=jeanne, user=jeanne)
+    rows = {row["action"]: row for row in exported["audit_log"]}
+    assert rows["accounts.contact_updated"] == {
+        "date": rows["accounts.contact_updated"]["date"],
+        "actor": "l'administration",
+        "action": "accounts.contact_updated",
+        "target_type": "accounts.user",
+        "target": "",
+        "details": {},
+        "ip_address": None,
+    }
+    assert rows["test.admin_note"]["actor"] == "l'administration"
+    assert rows["test.admin_note"]["details"] == {}
+    assert rows["accounts.user_created_on_behalf"]["actor"] == "un agent"
+    assert (rows["test.system"]["actor"], rows["test.system"]["ip_address"]) == (
+        "la plateforme",
+        None,
+    )
+    # The person's own rows stay whole.
+    assert rows["test.own"]["ip_address"] == "192.0.2.44"
+    text = json.dumps(exported, ensure_ascii=False)
+    for staff_data in ("203.0.113.9", "198.51.100.66", "Alice", "Administratrice", "Appel de"):
+        assert staff_data not in text
+
+
+def test_addresses_are_recorded_on_exports_and_erasure(client):
+    user = UserFactory()
+    client.force_login(user)
+    client.get(reverse("accounts:personal_data_download"), REMOTE_ADDR="192.0.2.21")
+    client.post(
+        reverse("accounts:erasure_request"),
+        {"reason": "", "confirm": "on"},
+        REMOTE_ADDR="192.0.2.22",
+    )
+    request = PersonalDataRequest.objects.get()
+    force_login_verified(client, admin_user())
+    client.post(
+        reverse("accounts:erasure_request_process", args=[request.pk]),
+        {f"r{request.pk}-decision": "approve"},
+        REMOTE_ADDR="192.0.2.23",
+    )
+    addresses = dict(AuditLog.objects.values_list("action", "ip_address"))
+    assert addresses["accounts.personal_data_exported"] == "192.0.2.21"
+    assert addresses["accounts.erasure_requested"] == "192.0.2.22"
+    assert addresses["accounts.erasure_approved"] == "192.0.2.23"
+    assert addresses["accounts.user_anonymised"] == "192.0.2.23"
+
+
+def test_two_simultaneous_erasure_requests_give_one_request_and_no_error(monkeypatch):
+    """Both see no pending request, both insert: the database's constraint (one pending
+    request per person) refuses the second, which gets the first one, as the check would."""
+    user = UserFactory()
+    first = services.erasure_request_create(actor=user, reason="premier onglet")
+    real = services.erasure_request_pending_for
+    calls = []
+
+    def not_yet_seen(**kwargs):
+        calls.append(kwargs)
+        return None if len(calls) == 1 else real(**kwargs)
+
+    monkeypatch.setattr(services, "erasure_request_pending_for", not_yet_seen)
+    assert services.erasure_request_create(actor=user, reason="second onglet") == first
+    assert PersonalDataRequest.objects.count() == 1
 
 
 def test_the_processing_page_of_one_request_shows_its_form(client):

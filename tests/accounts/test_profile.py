@@ -1,5 +1,7 @@
 """The account page: identity, roles, contact details, password, API tokens."""
 
+import re
+
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.core.exceptions import ValidationError
@@ -21,6 +23,7 @@ pytestmark = pytest.mark.django_db
 
 PROFILE = reverse("accounts:profile")
 CONTACT = reverse("accounts:contact_edit")
+VERIFY = reverse("accounts:contact_verify")
 
 
 @pytest.mark.parametrize(
@@ -71,28 +74,188 @@ def test_resident_profile_has_no_two_factor_link(client):
     assert reverse("accounts:account_create_on_behalf") not in html
 
 
-def test_contact_details_are_saved_with_the_phone_in_e164(client):
-    user = UserFactory()
+def code_in(text: str) -> str:
+    return re.search(r"\b(\d{6})\b", text).group(1)
+
+
+def wrong(code: str) -> str:
+    return "000000" if code != "000000" else "111111"
+
+
+def test_new_email_and_phone_are_stored_only_once_their_codes_come_back(
+    client, send_now, sms_outbox, mailoutbox
+):
+    user = UserFactory(email="ancienne@example.org")
     commune = CommuneFactory(name="Aurillac")
     client.force_login(user)
-    response = client.post(
-        CONTACT,
-        {
-            "email": "nouvelle@example.org",
-            "phone": "06 12 34 56 78",
-            "home_commune": commune.pk,
-            "prefers_sms": "on",
-        },
-    )
-    assert response.status_code == 302
+    page = client.get(CONTACT).content.decode()
+    assert "n'est enregistré qu'après confirmation" in page  # the page says so
+
+    with send_now():
+        response = client.post(
+            CONTACT,
+            {
+                "email": "nouvelle@example.org",
+                "phone": "06 12 34 56 78",
+                "home_commune": commune.pk,
+                "prefers_sms": "on",
+            },
+            REMOTE_ADDR="192.0.2.8",
+        )
+    assert response["Location"] == VERIFY
     user.refresh_from_db()
-    assert user.email == "nouvelle@example.org"
-    assert user.phone == "+33612345678"
-    assert user.home_commune == commune
-    assert user.prefers_sms
+    # The rest is saved; the new e-mail and phone wait for their codes.
+    assert (user.email, user.phone) == ("ancienne@example.org", "")
+    assert user.home_commune == commune and user.prefers_sms
     row = AuditLog.objects.get(action="accounts.contact_updated")
-    assert set(row.data["fields"]) == {"email", "phone", "home_commune", "prefers_sms"}
+    assert set(row.data["fields"]) == {"home_commune", "prefers_sms"}
+    assert row.data["to_confirm"] == ["email", "phone"]
+    assert row.ip_address == "192.0.2.8"
     assert "nouvelle@example.org" not in str(row.data)
+    assert [m.to for m in sms_outbox] == ["+33612345678"]
+    assert mailoutbox[0].to == ["nouvelle@example.org"]
+    sms, mail = code_in(sms_outbox[0].text), code_in(mailoutbox[0].body)
+
+    page = client.get(VERIFY).content.decode()
+    assert "06 12 34 56 78" in page and "nouvelle@example.org" in page
+    assert 'autocomplete="one-time-code"' in page and 'inputmode="numeric"' in page
+    assert 'for="id_phone-code"' in page and 'for="id_email-code"' in page
+
+    response = client.post(VERIFY, {"channel": "phone", "phone-code": wrong(sms)})
+    assert response.status_code == 400
+    assert "Ce code ne convient pas" in response.content.decode()
+    user.refresh_from_db()
+    assert user.phone == ""
+
+    assert client.post(VERIFY, {"channel": "phone", "phone-code": sms})["Location"] == VERIFY
+    response = client.post(VERIFY, {"channel": "email", "email-code": mail})
+    assert response["Location"] == PROFILE
+    user.refresh_from_db()
+    assert (user.email, user.phone) == ("nouvelle@example.org", "+33612345678")
+    verified = AuditLog.objects.filter(action="accounts.contact_verified")
+    assert sorted(row.data["fields"][0] for row in verified) == ["email", "phone"]
+
+
+def test_someone_else_s_address_cannot_be_claimed_without_its_code(client, send_now, mailoutbox):
+    """The takeover: a person puts someone else's address (with no account yet) on their own
+    account; a login link asked for that address would then open their account, and messages
+    meant for that person would reach them."""
+    intruder = UserFactory(email="")
+    client.force_login(intruder)
+    with send_now():
+        client.post(CONTACT, {"email": "victime@example.org"})
+    code = code_in(mailoutbox[0].body)  # in the victim's mailbox
+    assert mailoutbox[0].to == ["victime@example.org"]
+    for guess in {wrong(code), "123456" if code != "123456" else "654321"}:
+        client.post(VERIFY, {"channel": "email", "email-code": guess})
+    intruder.refresh_from_db()
+    assert intruder.email == ""
+    assert not services.users_matching_contact(email="victime@example.org").exists()
+
+
+def test_a_code_stops_working_after_too_many_wrong_tries(client, send_now, sms_outbox, settings):
+    settings.LOGIN_RATE_LIMIT = 100  # the code's own limit is under test here
+    user = UserFactory()
+    client.force_login(user)
+    with send_now():
+        client.post(CONTACT, {"phone": "0612345678"})
+    code = code_in(sms_outbox[0].text)
+    for _ in range(settings.ONE_TIME_CODE_MAX_ATTEMPTS):
+        response = client.post(VERIFY, {"channel": "phone", "phone-code": wrong(code)})
+    assert "Trop d&#x27;essais" in response.content.decode()
+    client.post(VERIFY, {"channel": "phone", "phone-code": code})
+    user.refresh_from_db()
+    assert user.phone == ""
+
+
+def test_a_pending_change_can_be_cancelled(client, send_now, sms_outbox):
+    user = UserFactory()
+    client.force_login(user)
+    with send_now():
+        client.post(CONTACT, {"phone": "0612345678"})
+    response = client.post(VERIFY, {"channel": "phone", "cancel": "1"})
+    assert response["Location"] == PROFILE
+    response = client.post(VERIFY, {"channel": "phone", "phone-code": code_in(sms_outbox[0].text)})
+    assert response["Location"] == CONTACT  # nothing waits any more
+    user.refresh_from_db()
+    assert user.phone == ""
+
+
+def test_removing_an_email_or_changing_only_its_case_needs_no_code(client, mailoutbox):
+    user = UserFactory(email="marie@example.org", phone="+33612345678")
+    client.force_login(user)
+    response = client.post(CONTACT, {"email": "Marie@Example.org", "phone": ""})
+    assert response["Location"] == PROFILE
+    user.refresh_from_db()
+    assert (user.email, user.phone) == ("Marie@Example.org", "")
+    assert not mailoutbox
+
+
+def test_a_platform_admin_vouches_for_the_details_they_type():
+    admin = UserFactory(roles=[Role.PLATFORM_ADMIN])
+    person = UserFactory(email="")
+    update = services.user_update_contact(
+        actor=admin,
+        user=person,
+        email="jeanne@example.org",
+        phone="0612345678",
+        home_commune=None,
+        prefers_sms=False,
+        prefers_letter=False,
+        ip_address="192.0.2.9",
+    )
+    assert update.to_confirm == {}
+    person.refresh_from_db()
+    assert (person.email, person.phone) == ("jeanne@example.org", "+33612345678")
+
+
+def test_a_value_taken_before_the_code_comes_back_is_refused_in_french(
+    client, send_now, sms_outbox
+):
+    user = UserFactory()
+    client.force_login(user)
+    with send_now():
+        client.post(CONTACT, {"phone": "0612345678"})
+    UserFactory(phone="+33612345678")  # another account took the number meanwhile
+    response = client.post(
+        VERIFY, {"channel": "phone", "phone-code": code_in(sms_outbox[0].text)}, follow=True
+    )
+    assert "Ce numéro de téléphone est déjà utilisé par un autre compte." in (
+        response.content.decode()
+    )
+    user.refresh_from_db()
+    assert user.phone == ""
+
+
+def test_a_value_taken_between_the_check_and_the_write_is_refused_in_french(monkeypatch):
+    """The check passes, then another account takes the number before the write: the unique
+    constraint refuses it, and the person gets the check's message, not an error page."""
+    user = UserFactory()
+    pending = services.contact_change_start(actor=user, channel="phone", value="+33612345678")
+    pending["code_hash"] = services._contact_code_hash(nonce=pending["nonce"], code="123456")
+    UserFactory(phone="+33612345678")
+    real = services.users_matching_contact
+    calls = []
+
+    def nothing_yet(**kwargs):
+        calls.append(kwargs)
+        return real(**kwargs).none() if len(calls) == 1 else real(**kwargs)
+
+    monkeypatch.setattr(services, "users_matching_contact", nothing_yet)
+    with pytest.raises(ValidationError) as error:
+        services.contact_change_confirm(actor=user, pending=pending, code="123456")
+    assert error.value.message_dict == {
+        "phone": ["Ce numéro de téléphone est déjà utilisé par un autre compte."]
+    }
+    user.refresh_from_db()
+    assert user.phone == ""
+
+
+def test_a_pending_change_belongs_to_its_person():
+    user, other = UserFactory(), UserFactory()
+    pending = services.contact_change_start(actor=user, channel="email", value="x@example.org")
+    with pytest.raises(services.PermissionDenied):
+        services.contact_change_confirm(actor=other, pending=pending, code="123456")
 
 
 @pytest.mark.parametrize(

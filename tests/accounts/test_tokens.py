@@ -7,9 +7,15 @@ from io import StringIO
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from cybercantal.accounts.models import ApiToken, Role
+from cybercantal.accounts.perms import (
+    api_token_needs_second_factor,
+    can_create_api_token,
+    can_revoke_api_token,
+)
 from cybercantal.accounts.tokens import (
     api_token_authenticate,
     api_token_create,
@@ -17,7 +23,7 @@ from cybercantal.accounts.tokens import (
     api_token_revoke,
 )
 from cybercantal.core.models import AuditLog
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import UserFactory, force_login_verified, totp_device
 
 pytestmark = pytest.mark.django_db
 
@@ -285,3 +291,90 @@ def test_command_refuses_an_inactive_account(owner):
 def test_command_refuses_an_invalid_name(owner):
     with pytest.raises(CommandError, match="100 caractères au plus"):
         call_command("create_api_token", "jean.martin", name="x" * 101, stdout=StringIO())
+
+
+# --- Platform administrators: a token needs the second factor (M3 c) ----------------------------
+
+
+@pytest.fixture
+def admin():
+    return UserFactory(username="admin.plateforme", roles=[Role.PLATFORM_ADMIN])
+
+
+def test_an_admin_token_is_refused_without_the_second_factor(admin):
+    with pytest.raises(PermissionDenied, match="double authentification"):
+        api_token_create(actor=admin, name="x")
+    assert not ApiToken.objects.exists()
+
+
+def test_an_admin_token_is_created_after_the_second_factor(admin):
+    _token, raw = api_token_create(actor=admin, name="x", second_factor_verified=True)
+    assert api_token_authenticate(raw) == admin
+
+
+def test_other_people_need_no_second_factor_for_a_token(owner):
+    _token, raw = api_token_create(actor=owner, name="x")
+    assert api_token_authenticate(raw) == owner
+
+
+def test_command_refuses_an_admin_without_allow_admin(admin):
+    with pytest.raises(CommandError, match="--allow-admin"):
+        call_command("create_api_token", "admin.plateforme", stdout=StringIO())
+    assert not ApiToken.objects.exists()
+
+
+def test_command_creates_an_admin_token_with_allow_admin(admin):
+    out = StringIO()
+    call_command("create_api_token", "admin.plateforme", allow_admin=True, stdout=out)
+    assert api_token_authenticate(out.getvalue().strip()) == admin
+
+
+def test_the_token_page_creates_an_admin_token_in_a_verified_session(client, admin):
+    force_login_verified(client, admin)
+    assert client.post(reverse("accounts:api_tokens"), {"name": "Export"}).status_code == 200
+    assert ApiToken.objects.filter(user=admin).count() == 1
+
+
+def test_the_token_page_is_closed_to_an_unverified_admin_session(client, admin):
+    totp_device(admin)
+    client.force_login(admin)
+    response = client.post(reverse("accounts:api_tokens"), {"name": "Export"})
+    assert response.status_code == 302
+    assert reverse("accounts:two_factor_verify") in response["Location"]
+    assert not ApiToken.objects.exists()
+
+
+# --- Permissions and audit ----------------------------------------------------------------------
+
+
+def test_token_permission_predicates(owner, admin):
+    from django.contrib.auth.models import AnonymousUser
+
+    token, _raw = api_token_create(actor=owner, name="x")
+    intruder = UserFactory()
+    assert can_revoke_api_token(owner, token) and can_revoke_api_token(admin, token)
+    assert not can_revoke_api_token(intruder, token)
+    assert not can_revoke_api_token(AnonymousUser(), token)
+    assert can_create_api_token(owner) and not can_create_api_token(AnonymousUser())
+    assert api_token_needs_second_factor(admin) and not api_token_needs_second_factor(owner)
+    assert owner.has_perm("accounts.revoke_api_token", token)
+    assert not intruder.has_perm("accounts.revoke_api_token", token)
+
+
+def test_creation_and_revocation_record_the_address(client, owner):
+    client.force_login(owner)
+    client.post(reverse("accounts:api_tokens"), {"name": "x"}, REMOTE_ADDR="192.0.2.31")
+    token = ApiToken.objects.get()
+    client.post(reverse("accounts:api_token_revoke", args=[token.pk]), REMOTE_ADDR="192.0.2.32")
+    addresses = dict(AuditLog.objects.values_list("action", "ip_address"))
+    assert addresses == {"api_token.create": "192.0.2.31", "api_token.revoke": "192.0.2.32"}
+
+
+def test_revocation_through_the_api_records_the_address(client, owner):
+    token, raw = api_token_create(actor=owner, name="x")
+    client.delete(
+        f"/api/v1/me/tokens/{token.pk}",
+        headers={"Authorization": f"Bearer {raw}"},
+        REMOTE_ADDR="192.0.2.33",
+    )
+    assert AuditLog.objects.get(action="api_token.revoke").ip_address == "192.0.2.33"

@@ -6,12 +6,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.test import Client
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cybercantal.accounts.models import Role
+from cybercantal.accounts.models import ApiToken, Role
 from cybercantal.core.models import AuditLog
 
 from .factories import (
@@ -282,3 +283,108 @@ def test_regenerating_backup_codes_replaces_the_old_ones(client):
     assert response.status_code == 200
     assert not StaticToken.objects.filter(token="ancien00").exists()
     assert StaticToken.objects.filter(device__user=user).count() == 10
+
+
+# --- Audit: the login is recorded when it completes -----------------------------------------------
+
+
+def test_the_login_is_audited_after_the_second_factor_only(client):
+    user = mediator_user(username="med")
+    device = totp_device(user)
+    password_login(client, "med")
+    assert not AuditLog.objects.filter(action="accounts.login").exists()
+    first = AuditLog.objects.get(action="accounts.login_first_factor")
+    assert (first.actor_id, first.data) == (user.pk, {"method": "password"})
+    client.post(VERIFY, {"token": totp_code(device)})
+    row = AuditLog.objects.get(action="accounts.login")
+    assert row.data == {"method": "password", "second_factor": "TOTPDevice"}
+
+
+# --- Enabling two-factor ends the other sessions (M3 a) -------------------------------------------
+
+
+def test_enabling_two_factor_ends_the_person_s_other_sessions(client):
+    user = mediator_user()
+    other_browser, someone_else = Client(), Client()
+    other_browser.force_login(user)
+    someone_else.force_login(mediator_user())
+    client.force_login(user)
+    key_before = client.session.session_key
+    client.get(SETUP)
+    device = TOTPDevice.objects.get(user=user)
+
+    response = client.post(SETUP, {"token": totp_code(device)})
+
+    assert response.status_code == 200
+    # This session stays, verified, under a new key; the other one of the person has ended.
+    assert client.session.session_key != key_before
+    assert client.get(PROFILE).status_code == 200
+    assert other_browser.get(PROFILE).status_code == 302
+    assert SESSION_KEY not in other_browser.session
+    # Other people's sessions are untouched.
+    assert someone_else.get(PROFILE).status_code == 200
+    row = AuditLog.objects.get(action="accounts.two_factor_enabled")
+    assert row.data == {"sessions_ended": 1}
+
+
+def test_a_wrong_code_at_setup_ends_no_session(client):
+    user = mediator_user()
+    other_browser = Client()
+    other_browser.force_login(user)
+    client.force_login(user)
+    client.get(SETUP)
+    device = TOTPDevice.objects.get(user=user)
+    client.post(SETUP, {"token": "000000" if totp_code(device) != "000000" else "111111"})
+    assert other_browser.get(PROFILE).status_code == 200
+
+
+# --- Sensitive changes need a verified session (M3 b) ---------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["password_change", "api_tokens", "contact_edit"])
+def test_an_unverified_session_is_sent_to_the_second_factor_before_sensitive_pages(client, name):
+    user = mediator_user()
+    totp_device(user)
+    client.force_login(user)  # a session that has not passed the second factor
+    url = reverse(f"accounts:{name}")
+    response = client.get(url)
+    assert urlsplit(response["Location"]).path == VERIFY
+    assert parse_qs(urlsplit(response["Location"]).query) == {"next": [url]}
+
+
+def test_an_unverified_session_cannot_change_the_password_or_create_a_token(client):
+    user = mediator_user()
+    totp_device(user)
+    client.force_login(user)
+    new = "un-Nouveau-mot-2-passe"
+    response = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": DEFAULT_PASSWORD, "new_password1": new, "new_password2": new},
+    )
+    assert urlsplit(response["Location"]).path == VERIFY
+    response = client.post(reverse("accounts:api_tokens"), {"name": "Tableur"})
+    assert urlsplit(response["Location"]).path == VERIFY
+    user.refresh_from_db()
+    assert user.check_password(DEFAULT_PASSWORD)
+    assert not ApiToken.objects.exists()
+
+
+def test_a_verified_session_changes_the_password_and_creates_a_token(client):
+    user = mediator_user()
+    force_login_verified(client, user)
+    new = "un-Nouveau-mot-2-passe"
+    response = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": DEFAULT_PASSWORD, "new_password1": new, "new_password2": new},
+    )
+    assert response.status_code == 302
+    assert client.post(reverse("accounts:api_tokens"), {"name": "Tableur"}).status_code == 200
+    user.refresh_from_db()
+    assert user.check_password(new)
+    assert ApiToken.objects.filter(user=user).count() == 1
+
+
+def test_people_without_two_factor_reach_the_sensitive_pages(client):
+    client.force_login(mediator_user())
+    for name in ("password_change", "api_tokens", "contact_edit"):
+        assert client.get(reverse(f"accounts:{name}")).status_code == 200

@@ -67,3 +67,23 @@ class ClosureFactory(factory.django.DjangoModelFactory):
         model = Closure
 
     reason = "Fermeture"
+
+
+def agent_of(*resources, role="mediator", user=None):
+    """A person working for the organisations of `resources` (a mediator by default): an agent
+    of those resources in booking.perms."""
+    from tests.accounts.factories import MembershipFactory, UserFactory
+
+    user = user or UserFactory()
+    for organisation in {r.organisation for r in resources}:
+        MembershipFactory(user=user, organisation=organisation, role=role)
+    if hasattr(user, "_role_codes"):
+        del user._role_codes
+    return user
+
+
+def department_agent():
+    """An agent of the Département: staff for the whole territory."""
+    from tests.accounts.factories import MembershipFactory
+
+    return MembershipFactory(role="department_agent").user

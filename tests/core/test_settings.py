@@ -39,6 +39,7 @@ def prod_env(tmp_path) -> dict[str, str]:
         "SMS_HTTP_URL": "https://sms.example.org/v1/messages",
         "SMS_HTTP_TOKEN": secrets.token_urlsafe(20),
         "CYBERCANTAL_TRUSTED_PROXY_COUNT": "1",
+        "CYBERCANTAL_SITE_URL": "https://services.cantal.example",
     }
 
 
@@ -47,6 +48,7 @@ def prod_env(tmp_path) -> dict[str, str]:
     [
         ("DJANGO_SECRET_KEY", "DJANGO_SECRET_KEY est obligatoire en production"),
         ("DJANGO_ALLOWED_HOSTS", "DJANGO_ALLOWED_HOSTS est obligatoire en production"),
+        ("CYBERCANTAL_SITE_URL", "CYBERCANTAL_SITE_URL est obligatoire en production"),
     ],
 )
 def test_production_refuses_to_start_without(prod_env, missing, message):

@@ -273,3 +273,11 @@ def test_information_pages(client, name, expected):
 
     assert response.status_code == 200
     assert expected in html(response)
+
+
+def test_modules_add_their_entries_to_the_main_menu(client, db):
+    page = html(client.get(reverse("core:home")))
+    assert f'href="{reverse("booking:start")}"' in page
+    assert "Prendre rendez-vous" in page
+    # The agenda is for agents only.
+    assert f'href="{reverse("booking:agenda")}"' not in page.split("</nav>")[0]

@@ -26,12 +26,20 @@ from cybercantal.core.admin_site import (
 
 from .models import ApiToken, Membership, OneTimeLogin, PersonalDataRequest, User
 from .selectors import users_matching_contact
-from .services import phone_normalize
+from .services import phone_normalize, username_check
 
 
 class ContactFieldsMixin:
     """The same rules as the account pages: a mobile number in E.164, e-mail and phone unique
-    (case-insensitive e-mail), each with a message in French."""
+    (case-insensitive e-mail), a username that cannot pass for an e-mail or a phone, each with
+    a message in French."""
+
+    def clean_username(self) -> str:
+        inherited = getattr(super(), "clean_username", None)  # the creation form's case check
+        username = inherited() if inherited else self.cleaned_data.get("username", "")
+        if "username" in self.changed_data:  # an account named before the rule stays editable
+            username_check(username)
+        return username
 
     def clean_phone(self) -> str:
         phone = phone_normalize(self.cleaned_data.get("phone", ""))

@@ -22,6 +22,8 @@ from ninja.responses import Status
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from cybercantal.core.http import client_ip
+
 from .models import ApiToken
 from .selectors import membership_list
 from .tokens import api_token_authenticate, api_token_list, api_token_revoke
@@ -175,7 +177,7 @@ def my_tokens(request: HttpRequest):
 )
 def revoke_token(request: HttpRequest, token_id: int):
     try:
-        api_token_revoke(actor=request.auth, token_id=token_id)
+        api_token_revoke(actor=request.auth, token_id=token_id, ip_address=client_ip(request))
     except ApiToken.DoesNotExist:
         raise HttpError(404, _("Jeton inconnu : %(id)s.") % {"id": token_id}) from None
     except PermissionDenied as error:

@@ -1,7 +1,7 @@
 """Forms of the accounts pages. They validate input; services do the writing."""
 
 from django import forms
-from django.contrib.auth import password_validation
+from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -119,6 +119,25 @@ class CodeVerifyForm(forms.Form):
         return code
 
 
+class ContactCodeForm(forms.Form):
+    """The code sent to prove an e-mail address or a mobile number (sign-up, new contact)."""
+
+    code = OneTimeCodeField(label=_("Code reçu"), help_text=_("Les 6 chiffres du message."))
+
+    def __init__(self, *args, channel: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        if channel == "phone":
+            self.fields["code"].label = _("Code reçu par SMS")
+        else:
+            self.fields["code"].label = _("Code reçu par courriel")
+
+    def clean_code(self) -> str:
+        code = "".join(self.cleaned_data["code"].split())
+        if len(code) != 6 or not code.isdigit():
+            raise ValidationError(_("Le code compte exactement 6 chiffres."), code="format")
+        return code
+
+
 class TwoFactorVerifyForm(forms.Form):
     token = forms.CharField(
         label=_("Code de votre application d'authentification, ou code de secours"),
@@ -142,9 +161,17 @@ class TwoFactorSetupForm(forms.Form):
 
 
 class ContactForm(_PhoneCleaningMixin, forms.Form):
-    email = _email_field()
+    email = forms.EmailField(
+        label=_("Adresse électronique"),
+        required=False,
+        help_text=_("Une nouvelle adresse est enregistrée une fois confirmée par un code."),
+        widget=forms.EmailInput(attrs=_attrs(autocomplete="email")),
+    )
     phone = _phone_field(
-        help_text=_("Pour recevoir des codes et des rappels par SMS. Exemple : 06 12 34 56 78.")
+        help_text=_(
+            "Pour recevoir des codes et des rappels par SMS. Exemple : 06 12 34 56 78. Un "
+            "nouveau numéro est enregistré une fois confirmé par un code."
+        )
     )
     home_commune = _home_commune_field()
     postal_address = forms.CharField(
@@ -233,9 +260,17 @@ class RegisterForm(_PhoneCleaningMixin, forms.Form):
         max_length=150,
         widget=forms.TextInput(attrs=_attrs(autocomplete="family-name")),
     )
-    email = _email_field()
+    email = forms.EmailField(
+        label=_("Adresse électronique"),
+        required=False,
+        help_text=_("Nous y enverrons un code pour vérifier qu'elle est bien à vous."),
+        widget=forms.EmailInput(attrs=_attrs(autocomplete="email")),
+    )
     phone = _phone_field(
-        help_text=_("L'adresse électronique ou le portable suffit : l'un des deux est requis.")
+        help_text=_(
+            "Ou, à la place de l'adresse électronique : nous y enverrons un code par SMS. "
+            "Exemple : 06 12 34 56 78."
+        )
     )
     home_commune = _home_commune_field()
     password1 = forms.CharField(
@@ -252,12 +287,26 @@ class RegisterForm(_PhoneCleaningMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("email") and not cleaned.get("phone") and not self.has_error("phone"):
+        email, phone = cleaned.get("email"), cleaned.get("phone")
+        if not email and not phone and not self.has_error("phone"):
             self.add_error(
                 "email",
                 ValidationError(
                     _("Indiquez une adresse électronique ou un numéro de portable."),
                     code="contact_required",
+                ),
+            )
+        elif email and phone:
+            # The code goes to one of them; the other is added later and proven the same way.
+            self.add_error(
+                "phone",
+                ValidationError(
+                    _(
+                        "Indiquez soit une adresse électronique, soit un numéro de portable : "
+                        "nous y enverrons un code. Vous pourrez ajouter l'autre ensuite depuis "
+                        "votre compte."
+                    ),
+                    code="one_contact",
                 ),
             )
         p1, p2 = cleaned.get("password1"), cleaned.get("password2")
@@ -266,6 +315,18 @@ class RegisterForm(_PhoneCleaningMixin, forms.Form):
                 "password2",
                 ValidationError(_("Les deux mots de passe sont différents."), code="mismatch"),
             )
+        elif p1:
+            # Checked here, before a code is sent (and counted against the rate limit); the
+            # service checks again.
+            person = get_user_model()(
+                first_name=cleaned.get("first_name", ""),
+                last_name=cleaned.get("last_name", ""),
+                email=email or "",
+            )
+            try:
+                password_validation.validate_password(p1, person)
+            except ValidationError as error:
+                self.add_error("password1", error)
         return cleaned
 
 

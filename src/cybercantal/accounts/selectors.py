@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django_otp import devices_for_user
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cybercantal.core.notifications.sms import normalize_phone
 
@@ -14,8 +15,13 @@ User = get_user_model()
 
 
 def user_find_by_identifier(*, identifier: str) -> "User | None":
-    """The active account an identifier designates: a username, an e-mail address (both
-    case-insensitive) or a mobile number in any usual writing ("06 12 34 56 78", "+33…").
+    """The active account an identifier designates: a mobile number in any usual writing
+    ("06 12 34 56 78", "+33…"), an e-mail address or a username (both case-insensitive).
+
+    The kind of input decides what is tried first, so that no account can shadow another's
+    contact: a phone-like input matches a phone before a username, an input with "@" matches
+    an e-mail before a username (usernames are never phone-like nor contain "@": see
+    services.username_check; the fallback serves accounts named before that rule).
 
     For login only, before anyone is signed in: callers never tell the visitor whether it
     matched."""
@@ -23,14 +29,23 @@ def user_find_by_identifier(*, identifier: str) -> "User | None":
     if not value:
         return None
     active = User.objects.filter(is_active=True, erased_at__isnull=True)
-    user = active.filter(username__iexact=value).first()
-    if user is None and "@" in value:
+    user = None
+    phone = phone_to_e164(value)
+    if phone:
+        user = active.filter(phone=phone).first()
+    elif "@" in value:
         user = active.filter(email__iexact=value).first()
     if user is None:
-        phone = phone_to_e164(value)
-        if phone:
-            user = active.filter(phone=phone).first()
+        user = active.filter(username__iexact=value).first()
     return user
+
+
+def user_get_active(*, user_id: int | None) -> "User | None":
+    """The active, not erased account with this id (a login waiting for its second factor
+    keeps the id in the session), or None."""
+    if not user_id:
+        return None
+    return User.objects.filter(pk=user_id, is_active=True, erased_at__isnull=True).first()
 
 
 def phone_to_e164(value: str) -> str | None:
@@ -46,6 +61,13 @@ def phone_to_e164(value: str) -> str | None:
 def two_factor_has_device(user) -> bool:
     """Whether the person has a confirmed two-factor device (authenticator or backup codes)."""
     return is_authenticated(user) and any(devices_for_user(user, confirmed=True))
+
+
+def two_factor_authenticator(*, user) -> TOTPDevice | None:
+    """The person's confirmed authenticator app, if any."""
+    if not is_authenticated(user):
+        return None
+    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("-pk").first()
 
 
 def membership_list(*, actor) -> QuerySet[Membership]:

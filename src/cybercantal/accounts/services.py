@@ -7,18 +7,21 @@ audit row and leaves sending to core.notifications, which sends after commit."""
 import hmac
 import logging
 import secrets
+import time
 from base64 import b32encode
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from importlib import import_module
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import SESSION_KEY, authenticate, get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -33,20 +36,28 @@ from cybercantal.core.models import AuditLog, Notification
 from cybercantal.core.notifications import Recipient, notification_send
 from cybercantal.core.notifications.sms import normalize_phone
 from cybercantal.territory.models import Commune
+from cybercantal.territory.selectors import commune_list
 
-from .models import ApiToken, Membership, OneTimeLogin, PersonalDataRequest
+from .models import ApiToken, Membership, OneTimeLogin, PersonalDataRequest, Role
 from .perms import (
     can_create_account_on_behalf,
     can_disable_two_factor,
     can_enable_two_factor,
     can_export_personal_data,
     can_process_erasure,
+    can_update_contact,
+    contact_change_needs_proof,
     is_authenticated,
-    is_platform_admin,
     is_self,
 )
 from .personal_data import personal_data_providers
-from .selectors import two_factor_has_device, user_find_by_identifier, users_matching_contact
+from .selectors import (
+    erasure_request_pending_for,
+    phone_to_e164,
+    two_factor_has_device,
+    user_find_by_identifier,
+    users_matching_contact,
+)
 
 User = get_user_model()
 logger = logging.getLogger(__name__)
@@ -98,30 +109,23 @@ def _check_contact_unique(*, email: str, phone: str, exclude_pk=None) -> None:
 # --- Password login -------------------------------------------------------------------------
 
 
-def password_login_check(*, request: HttpRequest | None, identifier: str, password: str):
+def password_login_check(*, identifier: str, password: str, ip_address: str | None = None):
     """The active account whose identifier (username, e-mail or mobile number) and password
     match, or None. Django's ModelBackend runs the password hasher even when no account
-    matches, so the answer takes the same time either way."""
+    matches, so the answer takes the same time either way. A wrong password for an existing
+    account is audited with the client's address."""
     user = user_find_by_identifier(identifier=identifier)
     username = user.get_username() if user is not None else (identifier or "").strip()
-    authenticated = authenticate(request, username=username, password=password or "")
+    authenticated = authenticate(None, username=username, password=password or "")
     if authenticated is None and user is not None:
         audit_log(
             actor=None,
             action="accounts.login_failed",
             target=user,
             data={"method": "password"},
-            ip_address=_ip(request),
+            ip_address=ip_address,
         )
     return authenticated
-
-
-def _ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    from cybercantal.core.http import client_ip
-
-    return client_ip(request)
 
 
 # --- One-time logins (link by e-mail, code by SMS) ---------------------------------------------
@@ -192,10 +196,10 @@ def one_time_link_request(*, identifier: str, base_url: str, ip_address: str | N
         logger.warning("One-time login not sent to user %s: unusable address", user.pk)
 
 
-def one_time_link_verify(
-    *, login_id: int, secret: str, ip_address: str | None = None
-) -> OneTimeLoginCheck:
-    """Consume a login link. Succeeds once, before it expires, for an active account."""
+def one_time_link_verify(*, login_id: int, secret: str) -> OneTimeLoginCheck:
+    """Consume a login link. Succeeds once, before it expires, for an active account. The
+    login itself is audited when it completes (login_record), after the second factor when
+    the person has one."""
     now = timezone.now()
     with transaction.atomic():
         login = (
@@ -217,13 +221,6 @@ def one_time_link_verify(
         # Conditional update: of two simultaneous clicks, one only wins.
         if not OneTimeLogin.objects.filter(pk=login.pk, used_at__isnull=True).update(used_at=now):
             return OneTimeLoginCheck(user=None, reason="used")
-        audit_log(
-            actor=login.user,
-            action="accounts.login",
-            target=login.user,
-            data={"method": "email_link"},
-            ip_address=ip_address,
-        )
         return OneTimeLoginCheck(user=login.user, reason="ok")
 
 
@@ -274,7 +271,8 @@ def one_time_code_verify(
     it expires, and only for its own account; each wrong try counts against every code the
     account has pending, and a code stops working after settings.ONE_TIME_CODE_MAX_ATTEMPTS
     wrong tries. Every failure answers "invalid", so that nothing tells whether the account
-    exists or a code was sent."""
+    exists or a code was sent. The login itself is audited when it completes
+    (login_record)."""
     invalid = OneTimeLoginCheck(user=None, reason="invalid")
     code = "".join(ch for ch in (code or "") if not ch.isspace())
     user = user_find_by_identifier(identifier=identifier)
@@ -301,13 +299,6 @@ def one_time_code_verify(
                 used_at=now
             ):
                 return invalid
-            audit_log(
-                actor=user,
-                action="accounts.login",
-                target=user,
-                data={"method": "sms_code"},
-                ip_address=ip_address,
-            )
             return OneTimeLoginCheck(user=user, reason="ok")
         if pending:
             OneTimeLogin.objects.filter(pk__in=[login.pk for login in pending]).update(
@@ -324,11 +315,28 @@ def one_time_code_verify(
         return invalid
 
 
-def login_record(*, user, method: str, ip_address: str | None = None) -> None:
-    """Audit a password login (one-time logins are audited when the secret is consumed)."""
+def login_record(
+    *, user, method: str, second_factor: str = "", ip_address: str | None = None
+) -> None:
+    """Audit a completed login ("accounts.login"): the session is open, after the second
+    factor when the person has one. `method` is the first factor ("password", "email_link",
+    "sms_code", "signup"), `second_factor` the kind of device that verified the second."""
     audit_log(
         actor=user,
         action="accounts.login",
+        target=user,
+        data={"method": method, "second_factor": second_factor},
+        ip_address=ip_address,
+    )
+
+
+def login_first_factor_record(*, user, method: str, ip_address: str | None = None) -> None:
+    """Audit a first factor that succeeded while the second is still to be checked
+    ("accounts.login_first_factor"): nothing is open yet, but someone knew the password or
+    received the code."""
+    audit_log(
+        actor=user,
+        action="accounts.login_first_factor",
         target=user,
         data={"method": method},
         ip_address=ip_address,
@@ -365,10 +373,20 @@ def totp_secret_text(device: TOTPDevice) -> str:
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
-def two_factor_setup_confirm(*, actor, token: str, ip_address: str | None = None) -> list[str]:
+def two_factor_setup_confirm(
+    *,
+    actor,
+    token: str,
+    keep_session_key: str | None = None,
+    ip_address: str | None = None,
+) -> list[str]:
     """Confirm the pending authenticator with a first code. It replaces any previous
     authenticator; new backup codes replace any previous ones and are returned, to be shown
     once (django-otp stores them as they are: they are random and single-use).
+
+    Every other session of the person ends (all but `keep_session_key`, the one confirming,
+    which the caller should give a new key): a session opened before two-factor
+    authentication, perhaps by someone who had the password, must not keep its power.
     Raises ValidationError if the code is wrong."""
     if not can_enable_two_factor(actor):
         raise PermissionDenied
@@ -389,10 +407,12 @@ def two_factor_setup_confirm(*, actor, token: str, ip_address: str | None = None
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             codes = _backup_codes_replace(actor)
+            ended = _sessions_end_others(user=actor, keep_session_key=keep_session_key)
             audit_log(
                 actor=actor,
                 action="accounts.two_factor_enabled",
                 target=actor,
+                data={"sessions_ended": ended},
                 ip_address=ip_address,
             )
         else:
@@ -410,6 +430,30 @@ def two_factor_setup_confirm(*, actor, token: str, ip_address: str | None = None
             code="invalid_token",
         )
     return codes
+
+
+def _sessions_end_others(*, user, keep_session_key: str | None) -> int:
+    """Delete the person's open sessions but one; returns how many ended. Sessions are found
+    by decoding each unexpired one: fine for an action as rare as enabling two-factor
+    authentication. Only session engines that keep sessions in the database can be listed
+    (db, cached_db: the default); with others, a warning is logged."""
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    if not hasattr(store_class, "get_model_class"):
+        logger.warning("Sessions of user %s not ended: %s cannot list them", user.pk, store_class)
+        return 0
+    user_id = str(user.pk)
+    sessions = (
+        store_class.get_model_class()
+        .objects.filter(expire_date__gt=timezone.now())
+        .exclude(session_key=keep_session_key or "")
+    )
+    ended = 0
+    for session in sessions.iterator():
+        if str(session.get_decoded().get(SESSION_KEY)) == user_id:
+            # Through the store, so that cached_db forgets its cached copy too.
+            store_class(session_key=session.session_key).delete()
+            ended += 1
+    return ended
 
 
 def _backup_codes_replace(user) -> list[str]:
@@ -494,6 +538,35 @@ def user_password_set(*, actor, user, password: str, ip_address: str | None = No
 # --- Contact details and accounts --------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ContactUpdate:
+    """What user_update_contact did: the account, and the new e-mail address or phone number
+    ("email" / "phone" → value) it did not store because the person must first prove the new
+    value is theirs (contact_change_start sends it a code)."""
+
+    user: Any
+    to_confirm: dict[str, str] = field(default_factory=dict)
+
+
+def _user_contact_save(user, values: dict[str, Any]) -> None:
+    """Save these fields of `user`. Between the uniqueness check and this write another
+    account may take the same e-mail or phone: the database's unique constraints refuse it,
+    and the person gets the check's message instead of an error page."""
+    previous = {name: getattr(user, name) for name in values}
+    for name, value in values.items():
+        setattr(user, name, value)
+    try:
+        with transaction.atomic():
+            user.save(update_fields=[*values])
+    except IntegrityError:
+        for name, value in previous.items():
+            setattr(user, name, value)
+        _check_contact_unique(
+            email=values.get("email", ""), phone=values.get("phone", ""), exclude_pk=user.pk
+        )
+        raise
+
+
 def user_update_contact(
     *,
     actor,
@@ -504,10 +577,17 @@ def user_update_contact(
     prefers_sms: bool,
     prefers_letter: bool,
     postal_address: str = "",
-):
+    ip_address: str | None = None,
+) -> ContactUpdate:
     """Update a person's contact details and preferences (by themselves or a platform
-    administrator). The phone is stored in E.164; e-mail and phone stay unique."""
-    if not (is_self(actor, user) or is_platform_admin(actor)):
+    administrator). The phone is stored in E.164; e-mail and phone stay unique.
+
+    A person who changes their own e-mail or phone to a new value must prove it is theirs:
+    the new value is not stored but returned in `to_confirm`, for contact_change_start to send
+    a code to it (otherwise anyone could claim someone else's address, and with it the
+    logins by link or code that person would later ask for). Removing one is immediate. A
+    platform administrator changing someone else's details vouches for them: stored at once."""
+    if not can_update_contact(actor, user):
         raise PermissionDenied
     email = (email or "").strip()
     phone = phone_normalize(phone)
@@ -524,36 +604,236 @@ def user_update_contact(
         )
     if errors:
         raise ValidationError(errors)
+    to_confirm = {}
+    if contact_change_needs_proof(actor, user):
+        if email and email.lower() != user.email.lower():
+            to_confirm["email"] = email
+        if phone and phone != user.phone:
+            to_confirm["phone"] = phone
+    new_values = {
+        "email": email,
+        "phone": phone,
+        "home_commune": home_commune,
+        "prefers_sms": prefers_sms,
+        "prefers_letter": prefers_letter,
+        "postal_address": postal_address,
+    }
+    for name in to_confirm:
+        new_values[name] = getattr(user, name)  # unchanged until proven
     with transaction.atomic():
         _check_contact_unique(email=email, phone=phone, exclude_pk=user.pk)
-        new_values = {
-            "email": email,
-            "phone": phone,
-            "home_commune": home_commune,
-            "prefers_sms": prefers_sms,
-            "prefers_letter": prefers_letter,
-            "postal_address": postal_address,
-        }
         changed = [name for name, value in new_values.items() if getattr(user, name) != value]
-        for name, value in new_values.items():
-            setattr(user, name, value)
-        user.save(update_fields=[*new_values])
+        _user_contact_save(user, new_values)
         # Field names only: the values are personal data and the log is kept for good.
         audit_log(
-            actor=actor, action="accounts.contact_updated", target=user, data={"fields": changed}
+            actor=actor,
+            action="accounts.contact_updated",
+            target=user,
+            data={"fields": changed, "to_confirm": sorted(to_confirm)},
+            ip_address=ip_address,
         )
-    return user
+    return ContactUpdate(user=user, to_confirm=to_confirm)
+
+
+# --- Proof that an e-mail address or a mobile number is the person's -------------------------
+#
+# Self sign-up and a change of one's own e-mail or phone send a 6-digit code to the new value.
+# What waits for the code is kept server-side in the session (never in a cookie): the value,
+# a keyed hash of the code (like one-time logins: a dump of the sessions does not give the
+# codes), its expiry and the wrong tries so far. The views also count each request and each
+# try against the value and the address (accounts.ratelimit), which holds across sessions and
+# simultaneous requests.
+
+CONTACT_CODE_KEY_PREFIX = "accounts.contact_code:"
+CONTACT_CHANNELS = ("email", "phone")
+
+
+@dataclass(frozen=True)
+class ContactCodeCheck:
+    """The outcome of typing a code: `reason` is "ok", "invalid", "expired" or "locked" (too
+    many wrong tries: a new code must be asked for); `user` is the account concerned when
+    "ok"."""
+
+    reason: str
+    user: Any | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.reason == "ok"
+
+
+def _contact_code_hash(*, nonce: str, code: str) -> str:
+    return salted_hmac(
+        "cybercantal.accounts.contact_code", f"{nonce}:{code}", algorithm="sha256"
+    ).hexdigest()
+
+
+def _contact_code_new(*, channel: str, value: str) -> tuple[dict, str]:
+    """A pending proof (JSON-serialisable, for the session) and the code to send."""
+    nonce = secrets.token_urlsafe(16)
+    code = f"{secrets.randbelow(10**6):06d}"
+    pending = {
+        "channel": channel,
+        "value": value,
+        "nonce": nonce,
+        "code_hash": _contact_code_hash(nonce=nonce, code=code),
+        "expires_at": time.time() + settings.ONE_TIME_CODE_MINUTES * 60,
+        "attempts": 0,
+    }
+    return pending, code
+
+
+def _contact_code_send(
+    *, pending: dict, code: str, name: str, user_id: int | None = None, actor=None
+) -> None:
+    channel, value = pending["channel"], pending["value"]
+    platform = settings.CYBERCANTAL_BRANDING["platform_name"]
+    params = {"platform": platform, "code": code, "minutes": settings.ONE_TIME_CODE_MINUTES}
+    if channel == "phone":
+        body = (
+            _(
+                "%(platform)s : votre code de vérification est %(code)s. Il est valable "
+                "%(minutes)s minutes. Ne le donnez à personne."
+            )
+            % params
+        )
+    else:
+        body = (
+            _(
+                "Bonjour,\n\nPour confirmer que cette adresse est bien la vôtre sur %(platform)s, "
+                "recopiez ce code : %(code)s\n\nIl est valable %(minutes)s minutes. Ne le "
+                "donnez à personne. Si vous n'avez rien demandé, ignorez ce message."
+            )
+            % params
+        )
+    notification_send(
+        recipient=Recipient(
+            name=name,
+            email=value if channel == "email" else "",
+            phone=value if channel == "phone" else "",
+            user_id=user_id,
+        ),
+        subject=_("Votre code de vérification %(platform)s") % {"platform": platform},
+        body=body,
+        key=f"{CONTACT_CODE_KEY_PREFIX}{pending['nonce']}",
+        channels=["sms" if channel == "phone" else "email"],
+        actor=actor,
+        sensitive=True,
+    )
+
+
+def _contact_code_check(pending: dict, code: str) -> str:
+    """ "ok", "invalid", "expired" or "locked". A wrong code counts in pending["attempts"]."""
+    max_attempts = settings.ONE_TIME_CODE_MAX_ATTEMPTS
+    if pending.get("attempts", 0) >= max_attempts:
+        return "locked"
+    if pending.get("expires_at", 0) <= time.time():
+        return "expired"
+    code = "".join((code or "").split())
+    expected = _contact_code_hash(nonce=pending.get("nonce", ""), code=code)
+    if len(code) == 6 and code.isdigit() and hmac.compare_digest(pending["code_hash"], expected):
+        return "ok"
+    pending["attempts"] = pending.get("attempts", 0) + 1
+    return "locked" if pending["attempts"] >= max_attempts else "invalid"
+
+
+def contact_change_start(*, actor, channel: str, value: str, ip_address: str | None = None) -> dict:
+    """Send a 6-digit code to the new e-mail address or mobile number (`channel` "email" or
+    "phone") the actor gave on their contact page, and return the pending change, to keep in
+    their session until contact_change_confirm. Nothing changes on the account before."""
+    if not is_authenticated(actor):
+        raise PermissionDenied
+    if channel not in CONTACT_CHANNELS:
+        raise ValueError(f"Unknown contact channel: {channel!r}")
+    pending, code = _contact_code_new(channel=channel, value=value)
+    pending["user_id"] = actor.pk
+    with transaction.atomic():
+        try:
+            _contact_code_send(
+                pending=pending,
+                code=code,
+                name=actor.get_full_name() or actor.get_username(),
+                user_id=actor.pk,
+                actor=actor,
+            )
+        except ValueError as error:
+            raise ValidationError({channel: ValidationError(str(error))}) from error
+        audit_log(
+            actor=actor,
+            action="accounts.contact_code_sent",
+            target=actor,
+            data={"channel": channel},
+            ip_address=ip_address,
+        )
+    return pending
+
+
+def contact_change_confirm(
+    *, actor, pending: dict, code: str, ip_address: str | None = None
+) -> ContactCodeCheck:
+    """Store the new e-mail or phone once the code sent to it is typed back, before it expires
+    and within settings.ONE_TIME_CODE_MAX_ATTEMPTS tries (a wrong one counts in
+    pending["attempts"]: the caller keeps the dict). Raises PermissionDenied when the pending
+    change is not the actor's, ValidationError when another account took the value
+    meanwhile."""
+    if not is_authenticated(actor) or pending.get("user_id") != actor.pk:
+        raise PermissionDenied
+    if pending.get("channel") not in CONTACT_CHANNELS:
+        raise PermissionDenied
+    reason = _contact_code_check(pending, code)
+    if reason != "ok":
+        return ContactCodeCheck(reason=reason)
+    name, value = pending["channel"], pending["value"]
+    with transaction.atomic():
+        _check_contact_unique(
+            email=value if name == "email" else "",
+            phone=value if name == "phone" else "",
+            exclude_pk=actor.pk,
+        )
+        _user_contact_save(actor, {name: value})
+        audit_log(
+            actor=actor,
+            action="accounts.contact_verified",
+            target=actor,
+            data={"fields": [name]},
+            ip_address=ip_address,
+        )
+    return ContactCodeCheck(reason="ok", user=actor)
+
+
+# --- Usernames and account creation ------------------------------------------------------------
+
+
+def username_check(value: str) -> None:
+    """Raise ValidationError (in French) if `value` cannot be a username: it must not contain
+    "@" nor read as a phone number, so that it never passes for someone's e-mail or phone
+    (the login matches those first, but people and staff read usernames too)."""
+    value = (value or "").strip()
+    if "@" in value:
+        raise ValidationError(
+            _("L'identifiant ne peut pas contenir « @ » : on le prendrait pour une adresse."),
+            code="username_email",
+        )
+    if phone_to_e164(value):
+        raise ValidationError(
+            _("L'identifiant ne peut pas être un numéro de téléphone."), code="username_phone"
+        )
 
 
 def _username_base(first_name: str, last_name: str) -> str:
     parts = [slugify(first_name), slugify(last_name)]
-    base = ".".join(part for part in parts if part) or "personne"
+    base = ".".join(part for part in parts if part)[:140]
+    # slugify drops "@"; a letter keeps the name from reading as a phone number ("-" and
+    # "0639980001" would otherwise give "0639980001"): no phone number has one.
+    if not any(ch.isalpha() for ch in base):
+        base = f"personne.{base}" if base else "personne"
     return base[:140]
 
 
 def _create_with_unique_username(*, first_name: str, last_name: str, **fields):
-    """Create a user named "prenom.nom", "prenom.nom2"… The database's case-insensitive
-    unique constraint decides between simultaneous creations."""
+    """Create a user named "prenom.nom", "prenom.nom2"… The database's unique constraints
+    decide between simultaneous creations: a username taken meanwhile moves on to the next
+    one; an e-mail or phone taken meanwhile raises the ValidationError of the check."""
     base = _username_base(first_name, last_name)
     taken = {
         name.lower()
@@ -561,12 +841,13 @@ def _create_with_unique_username(*, first_name: str, last_name: str, **fields):
             "username", flat=True
         )
     }
-    suffix = 1
-    for _attempt in range(20):
-        username = base if suffix == 1 else f"{base}{suffix}"
-        suffix += 1
-        if username.lower() in taken:
-            continue
+    candidates = [
+        name
+        for name in (base if n == 1 else f"{base}{n}" for n in range(1, 21))
+        if name.lower() not in taken
+    ]
+    candidates.append(f"{base}.{secrets.token_hex(3)}")
+    for username in candidates:
         try:
             with transaction.atomic():
                 return User.objects.create(
@@ -575,12 +856,11 @@ def _create_with_unique_username(*, first_name: str, last_name: str, **fields):
         except IntegrityError:
             if User.objects.filter(username__iexact=username).exists():
                 continue
+            _check_contact_unique(email=fields.get("email", ""), phone=fields.get("phone", ""))
             raise
-    return User.objects.create(
-        username=f"{base}.{secrets.token_hex(3)}",
-        first_name=first_name,
-        last_name=last_name,
-        **fields,
+    raise ValidationError(
+        _("Aucun identifiant libre n'a été trouvé pour ce nom : réessayez."),
+        code="username_unavailable",
     )
 
 
@@ -606,7 +886,8 @@ def user_create_on_behalf(
     home_commune: Commune | None = None,
 ):
     """Create an account for a person who is at the desk or on the phone (mediators, agents of
-    the Département, tiers-lieu managers, platform administrators). The account has no
+    the Département, tiers-lieu managers, platform administrators). The agent vouches for the
+    e-mail and phone the person gives: they are stored without a code. The account has no
     password: the person logs in later with a code by SMS or a link by e-mail, and may then
     choose a password. The person holds the resident role (no membership)."""
     if not can_create_account_on_behalf(actor):
@@ -627,9 +908,8 @@ def user_create_on_behalf(
             home_commune=home_commune,
             created_by=actor,
             prefers_sms=bool(phone) and not email,
+            password=make_password(None),  # unusable
         )
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
         audit_log(actor=actor, action="accounts.user_created_on_behalf", target=user)
         if email or phone:
             _send_welcome(user=user, actor=actor)
@@ -685,7 +965,7 @@ def _send_welcome(*, user, actor) -> None:
     )
 
 
-def user_register(
+def user_signup_start(
     *,
     first_name: str,
     last_name: str,
@@ -694,15 +974,27 @@ def user_register(
     phone: str = "",
     home_commune: Commune | None = None,
     ip_address: str | None = None,
-):
-    """Self sign-up. An e-mail address or a mobile number is required (to log in and to be
-    reached). The new person holds the resident role (no membership)."""
+) -> dict:
+    """Step 1 of self sign-up: check what the person typed, then send a 6-digit code to the
+    one contact they gave (by SMS to a mobile number, by e-mail to an address). Returns the
+    pending sign-up, to keep server-side (in the session) until user_signup_complete: no
+    account exists before the code comes back. It holds the password already hashed
+    (make_password) and the code as a keyed hash.
+
+    When the contact already belongs to an account, its holder is told so instead of
+    receiving a code, and the return value looks the same (no code matches it): sign-up does
+    not reveal who has an account. Raises ValidationError, per field."""
     first_name, last_name = _clean_names(first_name, last_name)
     email = (email or "").strip()
     try:
         phone = phone_normalize(phone)
     except ValidationError as error:
         raise ValidationError({"phone": error}) from error
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as error:
+            raise ValidationError({"email": error}) from error
     if not email and not phone:
         raise ValidationError(
             {
@@ -712,26 +1004,139 @@ def user_register(
                 )
             }
         )
+    if email and phone:
+        raise ValidationError(
+            {
+                "phone": ValidationError(
+                    _(
+                        "Indiquez soit une adresse électronique, soit un numéro de portable : "
+                        "nous y enverrons un code. Vous pourrez ajouter l'autre ensuite depuis "
+                        "votre compte."
+                    ),
+                    code="one_contact",
+                )
+            }
+        )
     try:
         validate_password(
             password, user=User(first_name=first_name, last_name=last_name, email=email)
         )
     except ValidationError as error:
         raise ValidationError({"password": error}) from error
+    channel, value = ("phone", phone) if phone else ("email", email)
+    person = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "home_commune_id": home_commune.pk if home_commune is not None else None,
+        "password_hash": make_password(password),
+    }
+    return _signup_code_send(channel=channel, value=value, person=person, ip_address=ip_address)
+
+
+SIGNUP_PERSON_FIELDS = ("first_name", "last_name", "home_commune_id", "password_hash")
+
+
+def user_signup_code_resend(*, pending: dict, ip_address: str | None = None) -> dict:
+    """A new code for a pending sign-up (the SMS did not arrive, the code expired or was
+    mistyped too often): returns the new pending sign-up, which replaces the old one."""
+    person = {name: pending[name] for name in SIGNUP_PERSON_FIELDS}
+    return _signup_code_send(
+        channel=pending["channel"], value=pending["value"], person=person, ip_address=ip_address
+    )
+
+
+def _signup_code_send(*, channel: str, value: str, person: dict, ip_address: str | None) -> dict:
+    pending, code = _contact_code_new(channel=channel, value=value)
+    pending.update(person)
+    name = f"{person['first_name']} {person['last_name']}"
+    with transaction.atomic():
+        if users_matching_contact(**{channel: value}).exists():
+            # No 6-digit code can match a hash of 32 random characters.
+            pending["code_hash"] = _contact_code_hash(
+                nonce=pending["nonce"], code=secrets.token_hex(16)
+            )
+            _signup_existing_account_notify(
+                channel=channel, value=value, name=name, pending=pending
+            )
+        else:
+            try:
+                _contact_code_send(pending=pending, code=code, name=name)
+            except ValueError as error:
+                raise ValidationError({channel: ValidationError(str(error))}) from error
+        audit_log(
+            actor=None,
+            action="accounts.signup_code_sent",
+            data={"channel": channel},
+            ip_address=ip_address,
+        )
+    return pending
+
+
+def _signup_existing_account_notify(*, channel: str, value: str, name: str, pending: dict) -> None:
+    platform = settings.CYBERCANTAL_BRANDING["platform_name"]
+    if channel == "phone":
+        body = _(
+            "%(platform)s : ce numéro a déjà un compte. Pour vous connecter, choisissez "
+            '"Recevoir un code par SMS". Si vous n\'avez rien demandé, ignorez ce message.'
+        ) % {"platform": platform}
+    else:
+        body = _(
+            "Bonjour,\n\nQuelqu'un, peut-être vous, a voulu créer un compte sur %(platform)s "
+            "avec cette adresse. Elle a déjà un compte : pour vous connecter, choisissez "
+            "« Recevoir un lien par courriel » sur la page de connexion.\n\n"
+            "Si vous n'avez rien demandé, ignorez ce message : votre compte reste protégé."
+        ) % {"platform": platform}
+    _notify_quietly(
+        recipient=Recipient(
+            name=name,
+            email=value if channel == "email" else "",
+            phone=value if channel == "phone" else "",
+        ),
+        subject=_("Vous avez déjà un compte %(platform)s") % {"platform": platform},
+        body=body,
+        key=f"accounts.signup_existing:{pending['nonce']}",
+        channels=["sms" if channel == "phone" else "email"],
+    )
+
+
+def user_signup_complete(
+    *, pending: dict, code: str, ip_address: str | None = None
+) -> ContactCodeCheck:
+    """Step 2 of self sign-up: create the account when `code` is the one sent at step 1,
+    before it expires and within settings.ONE_TIME_CODE_MAX_ATTEMPTS tries (a wrong one
+    counts in pending["attempts"]: the caller keeps the dict). The account holds the contact
+    thus proven and the password chosen at step 1; the person holds the resident role (no
+    membership). Raises ValidationError when the contact was taken meanwhile."""
+    reason = _contact_code_check(pending, code)
+    if reason != "ok":
+        return ContactCodeCheck(reason=reason)
+    channel, value = pending["channel"], pending["value"]
+    email = value if channel == "email" else ""
+    phone = value if channel == "phone" else ""
+    home_commune = (
+        commune_list().filter(pk=pending["home_commune_id"]).first()
+        if pending.get("home_commune_id")
+        else None
+    )
     with transaction.atomic():
         _check_contact_unique(email=email, phone=phone)
         user = _create_with_unique_username(
-            first_name=first_name,
-            last_name=last_name,
+            first_name=pending["first_name"],
+            last_name=pending["last_name"],
             email=email,
             phone=phone,
             home_commune=home_commune,
-            prefers_sms=bool(phone) and not email,
+            prefers_sms=bool(phone),
+            password=pending["password_hash"],
         )
-        user.set_password(password)
-        user.save(update_fields=["password"])
-        audit_log(actor=user, action="accounts.user_registered", target=user, ip_address=ip_address)
-    return user
+        audit_log(
+            actor=user,
+            action="accounts.user_registered",
+            target=user,
+            data={"verified": channel},
+            ip_address=ip_address,
+        )
+    return ContactCodeCheck(reason="ok", user=user)
 
 
 # --- Personal data: export and erasure --------------------------------------------------------
@@ -741,12 +1146,13 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def personal_data_export(*, actor, user) -> dict:
+def personal_data_export(*, actor, user, ip_address: str | None = None) -> dict:
     """Everything the platform holds about `user`, ready for JSON: profile, memberships,
     one-time logins and API tokens (metadata only, never secrets), two-factor devices
-    (metadata), erasure requests, audit rows where the person is the author or the subject,
-    notifications addressed to them, and what other modules registered
-    (accounts.personal_data). The export itself is audited."""
+    (metadata), erasure requests, audit rows where the person is the author or the subject
+    (see _audit_export for what is left out of rows written by others), notifications
+    addressed to them, and what other modules registered (accounts.personal_data). The export
+    itself is audited."""
     if not can_export_personal_data(actor, user):
         raise PermissionDenied
     with transaction.atomic():
@@ -829,43 +1235,84 @@ def personal_data_export(*, actor, user) -> dict:
         for provider in personal_data_providers():
             if provider.export is not None:
                 data[provider.key] = provider.export(user)
-        audit_log(actor=actor, action="accounts.personal_data_exported", target=user)
+        audit_log(
+            actor=actor,
+            action="accounts.personal_data_exported",
+            target=user,
+            ip_address=ip_address,
+        )
     return data
 
 
 def _audit_export(user) -> list[dict]:
-    """Audit rows where the person is the author or the subject. When a staff member acted on
-    someone else, that other person's name and the details are left out: they are not the
-    staff member's personal data."""
+    """Audit rows where the person is the author or the subject.
+
+    - Rows the person wrote are theirs: date, action, details and their address. When they
+      acted on someone else (a staff member), that other person and the details are left
+      out: they are not the staff member's personal data.
+    - Rows someone else wrote about them (an agent, an administrator, the platform itself)
+      keep the date and the action only, with a neutral author: "un agent",
+      "l'administration" (platform administrators) or "la plateforme". The author's name,
+      their address and the details (which may name the author, or record what they typed)
+      are the staff member's, not the person's."""
     about_user = Q(target_type=user._meta.label_lower, target_id=str(user.pk))
-    rows = []
-    for row in AuditLog.objects.filter(Q(actor_id=user.pk) | about_user).order_by(
-        "created_at", "pk"
-    ):
-        is_about_user = row.target_type == user._meta.label_lower and row.target_id == str(user.pk)
-        is_own_object = row.actor_id == user.pk and row.target_type in OWN_OBJECT_TYPES
-        visible = is_about_user or is_own_object
-        rows.append(
+    rows = list(
+        AuditLog.objects.filter(Q(actor_id=user.pk) | about_user).order_by("created_at", "pk")
+    )
+    other_actors = {row.actor_id for row in rows if row.actor_id not in (None, user.pk)}
+    administrators = set(
+        Membership.objects.filter(
+            user_id__in=other_actors, role=Role.PLATFORM_ADMIN, is_active=True
+        ).values_list("user_id", flat=True)
+    )
+    exported = []
+    for row in rows:
+        if row.actor_id == user.pk:
+            is_about_user = row.target_type == user._meta.label_lower and row.target_id == str(
+                user.pk
+            )
+            visible = is_about_user or row.target_type in OWN_OBJECT_TYPES
+            exported.append(
+                {
+                    "date": _iso(row.created_at),
+                    "actor": row.actor_repr,
+                    "action": row.action,
+                    "target_type": row.target_type,
+                    "target": row.target_repr if visible else "",
+                    "details": row.data if visible else {},
+                    "ip_address": row.ip_address,
+                }
+            )
+            continue
+        if row.actor_id is None:
+            author = _("la plateforme")
+        elif row.actor_id in administrators:
+            author = _("l'administration")
+        else:
+            author = _("un agent")
+        exported.append(
             {
                 "date": _iso(row.created_at),
-                "actor": row.actor_repr,
+                "actor": author,
                 "action": row.action,
                 "target_type": row.target_type,
-                "target": row.target_repr if visible else "",
-                "details": row.data if visible else {},
-                "ip_address": row.ip_address if row.actor_id == user.pk or visible else None,
+                "target": "",
+                "details": {},
+                "ip_address": None,
             }
         )
-    return rows
+    return exported
 
 
 def _notifications_export(user) -> list[dict]:
-    """Notifications addressed to the person. The text of a login link or code is left out:
-    a link may still be valid, and an administrator exporting for someone must not be able to
-    log in as them."""
+    """Notifications addressed to the person. The text of a login link or code, and of a code
+    proving a new e-mail or phone, is left out: it may still be valid, and an administrator
+    exporting for someone must not be able to log in as them."""
     exported = []
     for notification in Notification.objects.filter(user=user).order_by("created_at", "pk"):
-        is_secret = notification.key.startswith(ONE_TIME_LOGIN_KEY_PREFIX)
+        is_secret = notification.key.startswith(
+            (ONE_TIME_LOGIN_KEY_PREFIX, CONTACT_CODE_KEY_PREFIX)
+        )
         exported.append(
             {
                 "channel": notification.channel,
@@ -883,26 +1330,44 @@ def _notifications_export(user) -> list[dict]:
     return exported
 
 
-def erasure_request_create(*, actor, reason: str = "") -> PersonalDataRequest:
-    """Ask for one's account and data to be erased. A person has at most one pending request:
-    asking again returns it."""
+def erasure_request_create(
+    *, actor, reason: str = "", ip_address: str | None = None
+) -> PersonalDataRequest:
+    """Ask for one's account and data to be erased. A person has at most one pending request
+    (a database constraint): asking again, even at the same moment from two tabs, returns
+    it."""
     if not is_authenticated(actor):
         raise PermissionDenied
-    with transaction.atomic():
-        existing = PersonalDataRequest.objects.filter(
-            user=actor, status=PersonalDataRequest.Status.PENDING
-        ).first()
-        if existing is not None:
-            return existing
-        request = PersonalDataRequest.objects.create(
-            user=actor, user_repr=str(actor)[:200], reason=(reason or "").strip()
-        )
-        audit_log(actor=actor, action="accounts.erasure_requested", target=request)
+    existing = erasure_request_pending_for(actor=actor)
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            request = PersonalDataRequest.objects.create(
+                user=actor, user_repr=str(actor)[:200], reason=(reason or "").strip()
+            )
+            audit_log(
+                actor=actor,
+                action="accounts.erasure_requested",
+                target=request,
+                ip_address=ip_address,
+            )
+    except IntegrityError:
+        # A simultaneous request was created first: the same answer as the check above.
+        existing = erasure_request_pending_for(actor=actor)
+        if existing is None:
+            raise
+        return existing
     return request
 
 
 def erasure_request_process(
-    *, actor, request: PersonalDataRequest, approve: bool, response: str
+    *,
+    actor,
+    request: PersonalDataRequest,
+    approve: bool,
+    response: str,
+    ip_address: str | None = None,
 ) -> PersonalDataRequest:
     """Approve or refuse a pending erasure request (platform administrators only). Approval
     anonymises the account in the same transaction (see user_anonymise). The audit log is
@@ -926,7 +1391,7 @@ def erasure_request_process(
         if approve:
             locked.status = PersonalDataRequest.Status.DONE
             if person is not None:
-                user_anonymise(actor=actor, user=person)
+                user_anonymise(actor=actor, user=person, ip_address=ip_address)
                 # The request stays as the proof that it was honoured, without the name.
                 locked.user_repr = f"{ERASED_NAME} #{person.pk}"
         else:
@@ -937,6 +1402,7 @@ def erasure_request_process(
             action="accounts.erasure_approved" if approve else "accounts.erasure_refused",
             target=locked,
             data={"user_id": person.pk if person else None},
+            ip_address=ip_address,
         )
         if not approve and person is not None:
             platform = settings.CYBERCANTAL_BRANDING["platform_name"]
@@ -954,7 +1420,7 @@ def erasure_request_process(
     return locked
 
 
-def user_anonymise(*, actor, user) -> None:
+def user_anonymise(*, actor, user, ip_address: str | None = None) -> None:
     """Erase a person's identity, keeping the row so that the records that point to it
     (bookings, audit log) stay consistent: name → "Personne effacée", contact details
     cleared, username → "efface-<id>", no password, inactive, memberships deactivated, API
@@ -991,13 +1457,16 @@ def user_anonymise(*, actor, user) -> None:
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
         _notifications_anonymise(user)
-        audit_log(actor=actor, action="accounts.user_anonymised", target=user)
+        audit_log(
+            actor=actor, action="accounts.user_anonymised", target=user, ip_address=ip_address
+        )
 
 
 def _notifications_anonymise(user) -> None:
-    """Clear the addresses and texts of the messages sent to the person (core keeps them per
-    user and cannot import accounts to take part in erasure itself). Unsent ones are stopped;
-    printable letters are deleted once the erasure is committed."""
+    """Clear the addresses and texts of the messages sent to the person; unsent ones are
+    stopped, printable letters are deleted once the erasure is committed. The rows stay, empty
+    of personal data, as the trace that a message was sent (core.notifications'
+    notifications_erase would delete them outright)."""
     notifications = Notification.objects.filter(user=user)
     letters = [
         name

@@ -8,7 +8,6 @@ lookup per request.
 """
 
 import hashlib
-import hmac
 import secrets
 from datetime import timedelta
 
@@ -20,7 +19,13 @@ from django.utils.translation import gettext as _
 
 from cybercantal.core.audit import audit_log
 
-from .models import ApiToken, Role, User
+from .models import ApiToken, User
+from .perms import (
+    api_token_needs_second_factor,
+    can_create_api_token,
+    can_revoke_api_token,
+    is_authenticated,
+)
 
 TOKEN_MARKER = "cc_"  # noqa: S105 - a public marker, not a secret
 # Length of the stored prefix: the marker and 7 random characters, enough to tell tokens apart
@@ -53,11 +58,30 @@ def _clean_name(name: str) -> str:
     return name
 
 
-def api_token_create(*, actor, name: str) -> tuple[ApiToken, str]:
+def api_token_create(
+    *,
+    actor,
+    name: str,
+    second_factor_verified: bool = False,
+    ip_address: str | None = None,
+) -> tuple[ApiToken, str]:
     """Create a token for the actor. Returns the token and its raw secret, which is shown once
-    and never stored. Raises ValidationError (bad name) or PermissionDenied (no active account)."""
-    if actor is None or not actor.is_authenticated or not actor.is_active:
+    and never stored. Raises ValidationError (bad name) or PermissionDenied: no active
+    account, or a platform administrator without `second_factor_verified`.
+
+    `second_factor_verified` is the caller's word that the actor proved their second factor
+    in this session (the token page passes `user.is_verified()`), or that an operator with
+    shell access decided to mint an administrator's token (the command's --allow-admin). Why
+    it is needed: see accounts.perms, "Personal API tokens"."""
+    if not can_create_api_token(actor):
         raise PermissionDenied(_("Seul un compte actif peut créer un jeton d'API."))
+    if api_token_needs_second_factor(actor) and not second_factor_verified:
+        raise PermissionDenied(
+            _(
+                "Un administrateur de la plateforme ne peut créer un jeton d'API qu'après "
+                "la double authentification."
+            )
+        )
     name = _clean_name(name)
     raw = TOKEN_MARKER + secrets.token_urlsafe(32)
     with transaction.atomic():
@@ -69,21 +93,22 @@ def api_token_create(*, actor, name: str) -> tuple[ApiToken, str]:
             action="api_token.create",
             target=token,
             data={"name": token.name, "prefix": token.prefix},
+            ip_address=ip_address,
         )
     return token, raw
 
 
-def api_token_revoke(*, actor, token_id: int) -> None:
+def api_token_revoke(*, actor, token_id: int, ip_address: str | None = None) -> None:
     """Revoke a token. Its owner may, and so may a platform administrator; anyone else gets
     PermissionDenied. Unknown id: ApiToken.DoesNotExist. Revoking twice changes nothing."""
-    if actor is None or not actor.is_authenticated:
+    if not is_authenticated(actor):
         raise PermissionDenied(_("Authentification requise."))
     with transaction.atomic():
         # Locked so that two concurrent revocations write one audit row, not two.
         token = (
             ApiToken.objects.select_for_update(of=("self",)).select_related("user").get(pk=token_id)
         )
-        if token.user_id != actor.pk and not actor.has_role(Role.PLATFORM_ADMIN):
+        if not can_revoke_api_token(actor, token):
             raise PermissionDenied(_("Vous ne pouvez révoquer que vos propres jetons."))
         if token.revoked_at is not None:
             return
@@ -94,12 +119,13 @@ def api_token_revoke(*, actor, token_id: int) -> None:
             action="api_token.revoke",
             target=token,
             data={"owner": token.user.username, "prefix": token.prefix},
+            ip_address=ip_address,
         )
 
 
 def api_token_list(*, actor) -> QuerySet[ApiToken]:
     """The actor's own tokens, revoked ones included (newest first); nothing for anonymous."""
-    if actor is None or not actor.is_authenticated:
+    if not is_authenticated(actor):
         return ApiToken.objects.none()
     return ApiToken.objects.filter(user=actor).order_by("-created_at", "-pk")
 
@@ -108,17 +134,17 @@ def api_token_authenticate(raw: str) -> User | None:
     """The active owner of a valid, unrevoked token, or None.
 
     The lookup is by hash: what the database compares is a digest the caller cannot steer
-    character by character, so its timing reveals nothing about stored secrets; the final
-    comparison is constant-time all the same."""
+    character by character, so its timing reveals nothing about stored secrets. (No second,
+    constant-time comparison follows: it would compare the digest with the very value the
+    database just matched it against.)"""
     if not isinstance(raw, str) or not raw.startswith(TOKEN_MARKER) or len(raw) > RAW_MAX_LENGTH:
         return None
-    key_hash = hash_token(raw)
     token = (
         ApiToken.objects.select_related("user")
-        .filter(key_hash=key_hash, revoked_at__isnull=True)
+        .filter(key_hash=hash_token(raw), revoked_at__isnull=True)
         .first()
     )
-    if token is None or not hmac.compare_digest(token.key_hash, key_hash):
+    if token is None:
         return None
     user = token.user
     if not user.is_active or user.erased_at is not None:

@@ -12,6 +12,8 @@ urlpatterns = [
     path("connexion/code/", views.login_code_verify, name="login_code_verify"),
     path("deconnexion/", views.logout_view, name="logout"),
     path("inscription/", views.register, name="register"),
+    path("inscription/code/", views.register_verify, name="register_verify"),
+    path("inscription/nouveau-code/", views.register_resend, name="register_resend"),
     # Two-factor authentication.
     path("double-authentification/", views.two_factor_setup, name="two_factor_setup"),
     path(
@@ -32,6 +34,7 @@ urlpatterns = [
     # The account page.
     path("", views.profile, name="profile"),
     path("coordonnees/", views.contact_edit, name="contact_edit"),
+    path("coordonnees/confirmation/", views.contact_verify, name="contact_verify"),
     path("mot-de-passe/", views.password_change, name="password_change"),
     path("jetons/", views.api_tokens, name="api_tokens"),
     path("jetons/<int:token_id>/revoquer/", views.api_token_revoke, name="api_token_revoke"),

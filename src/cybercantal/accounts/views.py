@@ -28,12 +28,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cybercantal.core.http import client_ip
 
 from . import forms, selectors, services
-from .models import ApiToken, User
+from .models import ApiToken
 from .perms import (
     can_create_account_on_behalf,
     can_disable_two_factor,
@@ -42,15 +41,19 @@ from .perms import (
 )
 from .ratelimit import (
     RateLimitExceeded,
-    rate_limit_check,
     rate_limit_hit,
+    rate_limit_refund,
     rate_limit_reset,
 )
+from .tokens import api_token_create, api_token_list
+from .tokens import api_token_revoke as token_revoke
 
 # Session keys.
 PENDING_LOGIN_KEY = "accounts_pending_login"  # password or one-time login awaiting its TOTP
 CODE_IDENTIFIER_KEY = "accounts_code_identifier"  # the number a code was asked for
 CODE_FAILURES_KEY = "accounts_code_failures"  # wrong codes typed in this browser
+SIGNUP_KEY = "accounts_pending_signup"  # a sign-up waiting for the code sent to its contact
+CONTACT_CHANGE_KEY = "accounts_pending_contact"  # new e-mail / phone waiting for their code
 PENDING_LOGIN_SECONDS = 5 * 60
 
 PASSWORD_BACKEND = "django.contrib.auth.backends.ModelBackend"  # noqa: S105 - a dotted path
@@ -88,23 +91,27 @@ def _too_many(request: HttpRequest, exceeded: RateLimitExceeded) -> HttpResponse
 
 
 def _complete_login(
-    request: HttpRequest, user, *, backend: str, next_url: str, identifier: str = ""
+    request: HttpRequest, user, *, backend: str, method: str, next_url: str
 ) -> HttpResponse:
     """Open the session, or, when the person has two-factor authentication, hold the login
     until the second factor is checked: the session is not signed in before that, so that no
-    page can be reached with the first factor alone."""
-    if identifier:
-        rate_limit_reset(identifier=identifier)
+    page can be reached with the first factor alone. The login is audited when the session
+    opens ("accounts.login"); a first factor awaiting the second is audited on its own."""
+    ip = client_ip(request)
     if selectors.two_factor_has_device(user):
+        services.login_first_factor_record(user=user, method=method, ip_address=ip)
         request.session.cycle_key()
         request.session[PENDING_LOGIN_KEY] = {
             "user_id": user.pk,
             "backend": backend,
+            "method": method,
             "at": time.time(),
             "next": next_url,
         }
         return redirect("accounts:two_factor_verify")
     auth_login(request, user, backend=backend)
+    services.login_record(user=user, method=method, ip_address=ip)
+    rate_limit_reset(user=user)
     return redirect(next_url)
 
 
@@ -113,12 +120,30 @@ def _pending_login_user(request: HttpRequest):
     if not pending or time.time() - pending.get("at", 0) > PENDING_LOGIN_SECONDS:
         request.session.pop(PENDING_LOGIN_KEY, None)
         return None, None
-    user = (
-        User.objects.filter(pk=pending["user_id"], is_active=True).first()
-        if pending.get("user_id")
-        else None
+    return selectors.user_get_active(user_id=pending.get("user_id")), pending
+
+
+def _second_factor_required(request: HttpRequest) -> HttpResponse | None:
+    """A redirect to the second-factor check when the person has two-factor authentication
+    but this session has not verified it (a session opened before the device was added, or
+    by someone else): sensitive changes need the verified session. None otherwise."""
+    user = request.user
+    if selectors.two_factor_has_device(user) and not user.is_verified():
+        next_path = request.get_full_path() if request.method == "GET" else request.path
+        return redirect(f"{reverse('accounts:two_factor_verify')}?{urlencode({'next': next_path})}")
+    return None
+
+
+def _code_error(reason: str) -> str:
+    """What to tell a person whose code for a sign-up or a new contact was refused."""
+    if reason == "expired":
+        return _("Ce code a expiré : demandez-en un nouveau.")
+    if reason == "locked":
+        return _("Trop d'essais avec ce code : demandez-en un nouveau.")
+    return _(
+        "Ce code ne convient pas : il est peut-être mal recopié. Vérifiez-le ou demandez un "
+        "nouveau code."
     )
-    return user, pending
 
 
 def _login_context(request: HttpRequest, **bound) -> dict:
@@ -158,18 +183,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/login.html", _login_context(request, password=form))
     identifier = form.cleaned_data["identifier"]
     ip = client_ip(request)
-    if exceeded := rate_limit_check(identifier=identifier, ip=ip):
+    account = selectors.user_find_by_identifier(identifier=identifier)
+    # Counted before the password hasher runs: see accounts.ratelimit.
+    if exceeded := rate_limit_hit(identifier=identifier, ip=ip, action="password", user=account):
         return _too_many(request, exceeded)
     user = services.password_login_check(
-        request=request, identifier=identifier, password=form.cleaned_data["password"]
+        identifier=identifier, password=form.cleaned_data["password"], ip_address=ip
     )
     if user is None:
-        rate_limit_hit(
-            identifier=identifier,
-            ip=ip,
-            action="password",
-            user=selectors.user_find_by_identifier(identifier=identifier),
-        )
         form.add_error(
             None,
             _(
@@ -178,13 +199,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
             ),
         )
         return render(request, "accounts/login.html", _login_context(request, password=form))
-    services.login_record(user=user, method="password", ip_address=ip)
+    rate_limit_refund(identifier=identifier, ip=ip, user=account)
     return _complete_login(
-        request,
-        user,
-        backend=PASSWORD_BACKEND,
-        next_url=_next_url(request),
-        identifier=identifier,
+        request, user, backend=PASSWORD_BACKEND, method="password", next_url=_next_url(request)
     )
 
 
@@ -196,9 +213,11 @@ def login_link_request(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/login.html", _login_context(request, link=form))
     identifier = form.cleaned_data["identifier"]
     ip = client_ip(request)
-    if exceeded := rate_limit_check(identifier=identifier, ip=ip):
+    account = selectors.user_find_by_identifier(identifier=identifier)
+    if exceeded := rate_limit_hit(
+        identifier=identifier, ip=ip, action="link_request", user=account
+    ):
         return _too_many(request, exceeded)
-    rate_limit_hit(identifier=identifier, ip=ip, action="link_request")
     services.one_time_link_request(
         identifier=identifier, base_url=request.build_absolute_uri("/"), ip_address=ip
     )
@@ -217,15 +236,14 @@ def login_link(request: HttpRequest, login_id: int, secret: str) -> HttpResponse
     links in advance to inspect them, which would otherwise use up the single-use link."""
     if request.method == "GET":
         return render(request, "accounts/login_link.html", {})
-    check = services.one_time_link_verify(
-        login_id=login_id, secret=secret, ip_address=client_ip(request)
-    )
+    check = services.one_time_link_verify(login_id=login_id, secret=secret)
     if not check.ok:
         return render(request, "accounts/login_link.html", {"reason": check.reason}, status=400)
     return _complete_login(
         request,
         check.user,
         backend=services.ONE_TIME_LOGIN_BACKEND,
+        method="email_link",
         next_url=reverse(settings.LOGIN_REDIRECT_URL),
     )
 
@@ -238,9 +256,11 @@ def login_code_request(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/login.html", _login_context(request, code=form))
     identifier = form.cleaned_data["identifier"]
     ip = client_ip(request)
-    if exceeded := rate_limit_check(identifier=identifier, ip=ip):
+    account = selectors.user_find_by_identifier(identifier=identifier)
+    if exceeded := rate_limit_hit(
+        identifier=identifier, ip=ip, action="code_request", user=account
+    ):
         return _too_many(request, exceeded)
-    rate_limit_hit(identifier=identifier, ip=ip, action="code_request")
     services.one_time_code_request(identifier=identifier, ip_address=ip)
     request.session[CODE_IDENTIFIER_KEY] = identifier
     request.session[CODE_FAILURES_KEY] = 0
@@ -277,18 +297,13 @@ def login_code_verify(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "accounts/login_code.html", context)
     ip = client_ip(request)
-    if exceeded := rate_limit_check(identifier=identifier, ip=ip):
+    account = selectors.user_find_by_identifier(identifier=identifier)
+    if exceeded := rate_limit_hit(identifier=identifier, ip=ip, action="code_check", user=account):
         return _too_many(request, exceeded)
     check = services.one_time_code_verify(
         identifier=identifier, code=form.cleaned_data["code"], ip_address=ip
     )
     if not check.ok:
-        rate_limit_hit(
-            identifier=identifier,
-            ip=ip,
-            action="code_check",
-            user=selectors.user_find_by_identifier(identifier=identifier),
-        )
         failures = request.session.get(CODE_FAILURES_KEY, 0) + 1
         request.session[CODE_FAILURES_KEY] = failures
         if failures >= max_attempts:
@@ -310,12 +325,13 @@ def login_code_verify(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/login_code.html", context)
     request.session.pop(CODE_IDENTIFIER_KEY, None)
     request.session.pop(CODE_FAILURES_KEY, None)
+    rate_limit_refund(identifier=identifier, ip=ip, user=account)
     return _complete_login(
         request,
         check.user,
         backend=services.ONE_TIME_LOGIN_BACKEND,
+        method="sms_code",
         next_url=_next_url(request),
-        identifier=identifier,
     )
 
 
@@ -360,13 +376,12 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         identifier = user.get_username()
         ip = client_ip(request)
-        if exceeded := rate_limit_check(identifier=identifier, ip=ip):
+        if exceeded := rate_limit_hit(identifier=identifier, ip=ip, action="two_factor", user=user):
             return _too_many(request, exceeded)
         device = services.two_factor_verify(
             user=user, token=form.cleaned_data["token"], ip_address=ip
         )
         if device is None:
-            rate_limit_hit(identifier=identifier, ip=ip, action="two_factor", user=user)
             form.add_error(
                 "token",
                 _(
@@ -376,12 +391,19 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
             )
         else:
             next_url = _next_url(request)
+            rate_limit_refund(identifier=identifier, ip=ip, user=user)
+            rate_limit_reset(user=user)
             if pending_user is not None:
                 next_url = _safe_next(request, pending.get("next")) or next_url
                 request.session.pop(PENDING_LOGIN_KEY, None)
                 auth_login(request, pending_user, backend=pending["backend"])
+                services.login_record(
+                    user=pending_user,
+                    method=pending.get("method", "password"),
+                    second_factor=type(device).__name__,
+                    ip_address=ip,
+                )
             django_otp.login(request, device)
-            rate_limit_reset(identifier=identifier)
             if device.__class__.__name__ == "StaticDevice":
                 remaining = device.token_set.count()
                 messages.warning(
@@ -435,13 +457,18 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             codes = services.two_factor_setup_confirm(
-                actor=user, token=form.cleaned_data["token"], ip_address=client_ip(request)
+                actor=user,
+                token=form.cleaned_data["token"],
+                keep_session_key=request.session.session_key,
+                ip_address=client_ip(request),
             )
         except ValidationError as error:
             form.add_error("token", error)
         else:
-            confirmed = TOTPDevice.objects.get(pk=device.pk)
-            django_otp.login(request, confirmed)
+            # The other sessions have ended; this one gets a new key, in case the old one
+            # was known to someone else.
+            request.session.cycle_key()
+            django_otp.login(request, selectors.two_factor_authenticator(user=user))
             return _no_store(
                 render(
                     request,
@@ -522,6 +549,9 @@ def profile(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def contact_edit(request: HttpRequest) -> HttpResponse:
+    # The e-mail and phone receive login links and codes: changing them is a sensitive change.
+    if redirect_to_check := _second_factor_required(request):
+        return redirect_to_check
     user = request.user
     initial = {
         "email": user.email,
@@ -533,14 +563,122 @@ def contact_edit(request: HttpRequest) -> HttpResponse:
     }
     form = forms.ContactForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        ip = client_ip(request)
         try:
-            services.user_update_contact(actor=user, user=user, **form.cleaned_data)
+            update = services.user_update_contact(
+                actor=user, user=user, ip_address=ip, **form.cleaned_data
+            )
         except ValidationError as error:
             _add_service_errors(form, error)
         else:
-            messages.success(request, _("Vos coordonnées sont enregistrées."))
-            return redirect("accounts:profile")
-    return render(request, "accounts/contact_edit.html", {"form": form})
+            if not update.to_confirm:
+                messages.success(request, _("Vos coordonnées sont enregistrées."))
+                return redirect("accounts:profile")
+            pending = _pending_contact_changes(request)
+            for channel, value in update.to_confirm.items():
+                if exceeded := rate_limit_hit(
+                    identifier=value, ip=ip, action="contact_code_request"
+                ):
+                    return _too_many(request, exceeded)
+                try:
+                    pending[channel] = services.contact_change_start(
+                        actor=user, channel=channel, value=value, ip_address=ip
+                    )
+                except ValidationError as error:
+                    messages.error(request, " ".join(error.messages))
+            request.session[CONTACT_CHANGE_KEY] = pending
+            messages.info(
+                request,
+                _(
+                    "Vos coordonnées sont enregistrées, sauf la nouvelle adresse électronique ou "
+                    "le nouveau numéro : recopiez d'abord le code que nous venons d'y envoyer."
+                ),
+            )
+            return redirect("accounts:contact_verify")
+    return render(
+        request,
+        "accounts/contact_edit.html",
+        {"form": form, "pending": _pending_contact_changes(request)},
+    )
+
+
+def _pending_contact_changes(request: HttpRequest) -> dict[str, dict]:
+    """The new e-mail / phone of the signed-in person waiting for their code, by channel."""
+    pending = request.session.get(CONTACT_CHANGE_KEY) or {}
+    return {
+        channel: item
+        for channel, item in pending.items()
+        if item.get("user_id") == request.user.pk and item.get("expires_at", 0) > time.time()
+    }
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_verify(request: HttpRequest) -> HttpResponse:
+    """Type the code sent to a new e-mail address or mobile number: the new value is stored
+    only then. One form per value waiting; each can also be cancelled."""
+    if redirect_to_check := _second_factor_required(request):
+        return redirect_to_check
+    user = request.user
+    pending = _pending_contact_changes(request)
+    if not pending:
+        return redirect("accounts:contact_edit")
+    code_forms = {
+        channel: forms.ContactCodeForm(prefix=channel, channel=channel) for channel in pending
+    }
+    status = 200
+    channel = request.POST.get("channel")
+    if request.method == "POST" and channel in pending:
+        if request.POST.get("cancel"):
+            pending.pop(channel)
+            request.session[CONTACT_CHANGE_KEY] = pending
+            messages.info(request, _("Le changement est annulé."))
+            return redirect("accounts:contact_verify" if pending else "accounts:profile")
+        form = forms.ContactCodeForm(request.POST, prefix=channel, channel=channel)
+        code_forms[channel] = form
+        if form.is_valid():
+            item = pending[channel]
+            ip = client_ip(request)
+            if exceeded := rate_limit_hit(
+                identifier=item["value"], ip=ip, action="contact_code_check"
+            ):
+                return _too_many(request, exceeded)
+            try:
+                check = services.contact_change_confirm(
+                    actor=user, pending=item, code=form.cleaned_data["code"], ip_address=ip
+                )
+            except ValidationError as error:
+                # The code was right, but another account took the value meanwhile.
+                pending.pop(channel)
+                request.session[CONTACT_CHANGE_KEY] = pending
+                messages.error(request, " ".join(error.messages))
+                return redirect("accounts:contact_verify" if pending else "accounts:contact_edit")
+            else:
+                if check.ok:
+                    pending.pop(channel)
+                    request.session[CONTACT_CHANGE_KEY] = pending
+                    rate_limit_refund(identifier=item["value"], ip=ip)
+                    messages.success(
+                        request,
+                        _("Votre nouveau numéro est enregistré.")
+                        if channel == "phone"
+                        else _("Votre nouvelle adresse électronique est enregistrée."),
+                    )
+                    return redirect("accounts:contact_verify" if pending else "accounts:profile")
+                form.add_error("code", _code_error(check.reason))
+            request.session[CONTACT_CHANGE_KEY] = pending
+            status = 400
+    items = [
+        {"channel": channel, "value": item["value"], "form": code_forms[channel]}
+        for channel, item in pending.items()
+    ]
+    return render(
+        request,
+        "accounts/contact_verify.html",
+        {"items": items, "minutes": settings.ONE_TIME_CODE_MINUTES},
+        status=status,
+    )
 
 
 def _add_service_errors(
@@ -560,6 +698,8 @@ def _add_service_errors(
 @login_required
 @require_http_methods(["GET", "POST"])
 def password_change(request: HttpRequest) -> HttpResponse:
+    if redirect_to_check := _second_factor_required(request):
+        return redirect_to_check
     user = request.user
     form = forms.PasswordSetForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
@@ -588,18 +728,26 @@ def password_change(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def api_tokens(request: HttpRequest) -> HttpResponse:
-    """List, create and revoke one's personal API tokens. A new token is shown once."""
-    # Imported here: tokens.py is another engineer's module and may evolve independently.
-    from .tokens import api_token_create, api_token_list
-
+    """List, create and revoke one's personal API tokens. A new token is shown once. A
+    person with two-factor authentication reaches the page from a verified session only: a
+    token works without the second factor (see accounts.perms)."""
+    if redirect_to_check := _second_factor_required(request):
+        return redirect_to_check
     user = request.user
     form = forms.ApiTokenCreateForm(request.POST or None)
     created = None
     if request.method == "POST" and form.is_valid():
         try:
-            token, raw = api_token_create(actor=user, name=form.cleaned_data["name"])
+            token, raw = api_token_create(
+                actor=user,
+                name=form.cleaned_data["name"],
+                second_factor_verified=user.is_verified(),
+                ip_address=client_ip(request),
+            )
         except ValidationError as error:
             form.add_error("name", error)
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
         else:
             created = {"token": token, "raw": raw}
             form = forms.ApiTokenCreateForm()
@@ -614,10 +762,8 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    from .tokens import api_token_revoke as revoke
-
     try:
-        revoke(actor=request.user, token_id=token_id)
+        token_revoke(actor=request.user, token_id=token_id, ip_address=client_ip(request))
     except ApiToken.DoesNotExist as error:
         raise Http404 from error
     messages.success(request, _("Le jeton est révoqué : il ne fonctionne plus."))
@@ -642,7 +788,9 @@ def personal_data(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def personal_data_download(request: HttpRequest) -> HttpResponse:
-    data = services.personal_data_export(actor=request.user, user=request.user)
+    data = services.personal_data_export(
+        actor=request.user, user=request.user, ip_address=client_ip(request)
+    )
     filename = f"mes-donnees-{timezone.localdate():%Y-%m-%d}.json"
     response = HttpResponse(
         json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
@@ -659,7 +807,9 @@ def erasure_request(request: HttpRequest) -> HttpResponse:
     pending = selectors.erasure_request_pending_for(actor=request.user)
     form = forms.ErasureRequestForm(request.POST or None)
     if request.method == "POST" and pending is None and form.is_valid():
-        services.erasure_request_create(actor=request.user, reason=form.cleaned_data["reason"])
+        services.erasure_request_create(
+            actor=request.user, reason=form.cleaned_data["reason"], ip_address=client_ip(request)
+        )
         messages.success(
             request,
             _(
@@ -707,6 +857,7 @@ def erasure_request_process(request: HttpRequest, request_id: int) -> HttpRespon
                 request=item,
                 approve=approve,
                 response=form.cleaned_data["response"],
+                ip_address=client_ip(request),
             )
         except ValidationError as error:
             _add_service_errors(form, error)
@@ -748,17 +899,21 @@ def account_create_on_behalf(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
+    """Self sign-up, step 1: who the person is, one contact (e-mail or mobile number) and a
+    password. A code goes to the contact; the account is created at step 2 (register_verify),
+    when the code comes back, so that no one can open an account with someone else's address
+    or number."""
     if request.user.is_authenticated:
         return redirect("accounts:profile")
     form = forms.RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        ip = client_ip(request)
-        if exceeded := rate_limit_check(identifier=None, ip=ip):
-            return _too_many(request, exceeded)
-        rate_limit_hit(identifier=None, ip=ip, action="register")
         data = form.cleaned_data
+        contact = data["phone"] or data["email"]
+        ip = client_ip(request)
+        if exceeded := rate_limit_hit(identifier=contact, ip=ip, action="signup_request"):
+            return _too_many(request, exceeded)
         try:
-            user = services.user_register(
+            pending = services.user_signup_start(
                 first_name=data["first_name"],
                 last_name=data["last_name"],
                 email=data["email"],
@@ -768,13 +923,78 @@ def register(request: HttpRequest) -> HttpResponse:
                 ip_address=ip,
             )
         except ValidationError as error:
+            rate_limit_refund(identifier=contact, ip=ip)  # nothing was sent
             _add_service_errors(form, error, field_map={"password": "password1"})
         else:
-            auth_login(request, user, backend=PASSWORD_BACKEND)
-            messages.success(
-                request,
-                _("Bienvenue ! Votre compte est créé. Votre identifiant : %(username)s")
-                % {"username": user.get_username()},
-            )
-            return redirect("accounts:profile")
+            request.session[SIGNUP_KEY] = pending
+            return redirect("accounts:register_verify")
     return render(request, "accounts/register.html", {"form": form})
+
+
+def _pending_signup(request: HttpRequest) -> dict | None:
+    pending = request.session.get(SIGNUP_KEY)
+    return pending if pending and pending.get("channel") in services.CONTACT_CHANNELS else None
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def register_verify(request: HttpRequest) -> HttpResponse:
+    """Self sign-up, step 2: the code sent to the contact creates the account and logs the
+    person in."""
+    if request.user.is_authenticated:
+        return redirect("accounts:profile")
+    pending = _pending_signup(request)
+    if pending is None:
+        return redirect("accounts:register")
+    form = forms.ContactCodeForm(request.POST or None, channel=pending["channel"])
+    context = {
+        "form": form,
+        "channel": pending["channel"],
+        "contact": pending["value"],
+        "minutes": settings.ONE_TIME_CODE_MINUTES,
+    }
+    if request.method != "POST" or not form.is_valid():
+        return render(request, "accounts/register_verify.html", context)
+    ip = client_ip(request)
+    if exceeded := rate_limit_hit(identifier=pending["value"], ip=ip, action="signup_code"):
+        return _too_many(request, exceeded)
+    try:
+        check = services.user_signup_complete(
+            pending=pending, code=form.cleaned_data["code"], ip_address=ip
+        )
+    except ValidationError as error:
+        # The code was right, but another account took the contact meanwhile.
+        request.session.pop(SIGNUP_KEY, None)
+        _add_service_errors(form, error)
+        context["contact_taken"] = True
+        return render(request, "accounts/register_verify.html", context, status=400)
+    if not check.ok:
+        request.session[SIGNUP_KEY] = pending  # the wrong try is counted
+        form.add_error("code", _code_error(check.reason))
+        context["ask_new_code"] = check.reason in ("expired", "locked")
+        return render(request, "accounts/register_verify.html", context, status=400)
+    request.session.pop(SIGNUP_KEY, None)
+    rate_limit_refund(identifier=pending["value"], ip=ip)
+    auth_login(request, check.user, backend=PASSWORD_BACKEND)
+    services.login_record(user=check.user, method="signup", ip_address=ip)
+    messages.success(
+        request,
+        _("Bienvenue ! Votre compte est créé. Votre identifiant : %(username)s")
+        % {"username": check.user.get_username()},
+    )
+    return redirect("accounts:profile")
+
+
+@never_cache
+@require_POST
+def register_resend(request: HttpRequest) -> HttpResponse:
+    """A new code for the pending sign-up (the previous one stops working)."""
+    pending = _pending_signup(request)
+    if pending is None or request.user.is_authenticated:
+        return redirect("accounts:register")
+    ip = client_ip(request)
+    if exceeded := rate_limit_hit(identifier=pending["value"], ip=ip, action="signup_request"):
+        return _too_many(request, exceeded)
+    request.session[SIGNUP_KEY] = services.user_signup_code_resend(pending=pending, ip_address=ip)
+    messages.info(request, _("Un nouveau code vient de vous être envoyé."))
+    return redirect("accounts:register_verify")

@@ -1,14 +1,25 @@
 """Interval arithmetic behind availability. Pure functions on aware datetimes, no database.
 
 Half-open intervals [start, end). Everything here is linear or n·log n in the number of
-intervals, so that one request can compute the free slots of hundreds of resources."""
+intervals, so that one request can compute the free slots of hundreds of resources.
+
+Arithmetic is done in UTC. Python adds a timedelta to an aware datetime on the wall clock and
+compares two datetimes of the same zone by their wall time, so in local time "01:30 + 1 h"
+lands on 02:30, an hour that does not exist on the night clocks go forward. Local time is used
+only to place the weekly rules on each day; everything returned here is in UTC."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
+
+UTC = dt.UTC
+# "Always" for saturated intervals: far enough from datetime.min/max that widening them by
+# durations and buffers (forbidden_starts) cannot overflow.
+FAR_PAST = dt.datetime(10, 1, 1, tzinfo=UTC)
+FAR_FUTURE = dt.datetime(9990, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, order=True)
@@ -16,6 +27,10 @@ class Interval:
     start: dt.datetime
     end: dt.datetime
     place_id: int | None = None
+    # Where the slot grid starts: the opening time of the rule, even once the interval has been
+    # clipped to a window or cut by a closure, so that slots stay "at opening, then every N
+    # minutes" (None: the interval's own start).
+    anchor: dt.datetime | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -53,7 +68,8 @@ def opening_intervals(
 ) -> list[Interval]:
     """The opening intervals that the weekly rules give between start and end, clipped to it,
     sorted, days in `closed_days` (public holidays) left out. Local times are converted per
-    day, so opening hours stay right across daylight-saving changes."""
+    day, so opening hours stay right across daylight-saving changes; the intervals are
+    returned in UTC."""
     if start >= end or not rules:
         return []
     by_weekday: dict[int, list[RuleSpec]] = {}
@@ -71,11 +87,12 @@ def opening_intervals(
                     continue
                 if not week_of_month_matches(day, rule.weeks):
                     continue
-                opens = dt.datetime.combine(day, rule.start_time, tzinfo=tz)
-                closes = dt.datetime.combine(day, rule.end_time, tzinfo=tz)
-                opens, closes = max(opens, start), min(closes, end)
-                if opens < closes:
-                    result.append(Interval(opens, closes, rule.place_id))
+                opens = dt.datetime.combine(day, rule.start_time, tzinfo=tz).astimezone(UTC)
+                closes = dt.datetime.combine(day, rule.end_time, tzinfo=tz).astimezone(UTC)
+                clipped_opens = max(opens, start).astimezone(UTC)
+                clipped_closes = min(closes, end).astimezone(UTC)
+                if clipped_opens < clipped_closes:
+                    result.append(Interval(clipped_opens, clipped_closes, rule.place_id, opens))
         day += dt.timedelta(days=1)
     result.sort()
     return _merge_same_place(result)
@@ -86,17 +103,24 @@ def _merge_same_place(intervals: list[Interval]) -> list[Interval]:
     for interval in intervals:
         if merged and merged[-1].place_id == interval.place_id and interval.start <= merged[-1].end:
             last = merged[-1]
-            merged[-1] = Interval(last.start, max(last.end, interval.end), last.place_id)
+            merged[-1] = Interval(
+                last.start, max(last.end, interval.end), last.place_id, _anchor(last)
+            )
         else:
             merged.append(interval)
     return merged
 
 
+def _anchor(interval: Interval) -> dt.datetime:
+    return interval.anchor or interval.start
+
+
 def subtract(
     intervals: Sequence[Interval], removed: Iterable[tuple[dt.datetime, dt.datetime]]
 ) -> list[Interval]:
-    """`intervals` minus the union of `removed` (both sorted or not); keeps each place."""
-    cuts = sorted(removed)
+    """`intervals` minus the union of `removed` (both sorted or not); keeps each place and
+    each slot grid (a closure ending at 10:45 does not move the next slots to 10:45)."""
+    cuts = sorted((lo.astimezone(UTC), hi.astimezone(UTC)) for lo, hi in removed)
     if not cuts:
         return list(intervals)
     result: list[Interval] = []
@@ -113,9 +137,11 @@ def subtract(
                     next_pieces.append(piece)
                     continue
                 if piece.start < cut_start:
-                    next_pieces.append(Interval(piece.start, cut_start, piece.place_id))
+                    next_pieces.append(
+                        Interval(piece.start, cut_start, piece.place_id, _anchor(piece))
+                    )
                 if cut_end < piece.end:
-                    next_pieces.append(Interval(cut_end, piece.end, piece.place_id))
+                    next_pieces.append(Interval(cut_end, piece.end, piece.place_id, _anchor(piece)))
             pieces = next_pieces
         result.extend(pieces)
     return result
@@ -127,16 +153,16 @@ def saturated_intervals(
     """Where adding `units` to the existing allocations (blocked start, end, units) would exceed
     `capacity`: the intervals where usage > capacity - units. A sweep over the change points."""
     threshold = capacity - units
+    if threshold < 0:
+        # More seats than the resource has: nowhere fits, whatever the allocations (the sweep
+        # below only sees the instants where usage changes, never the empty stretches).
+        return [(FAR_PAST, FAR_FUTURE)]
     events: list[tuple[dt.datetime, int]] = []
     for start, end, used in allocations:
         events.append((start, used))
         events.append((end, -used))
     if not events:
-        return (
-            []
-            if threshold >= 0
-            else [(dt.datetime.min.replace(tzinfo=dt.UTC), dt.datetime.max.replace(tzinfo=dt.UTC))]
-        )
+        return []
     events.sort(key=lambda e: (e[0], e[1]))  # ends (negative) before starts at the same instant
     result: list[tuple[dt.datetime, dt.datetime]] = []
     usage = 0
@@ -161,22 +187,26 @@ def slot_starts(
     earliest: dt.datetime,
     latest: dt.datetime,
 ) -> list[dt.datetime]:
-    """Slot starts s in an opening interval, aligned on its start every `step`, such that
-    [s, s + duration) fits in the opening, earliest <= s <= latest, and s lies in no
-    `forbidden` open range (start, end) — sorted and non-overlapping."""
+    """Slot starts s in an opening interval, on its grid (the rule's opening time, then every
+    `step`), such that [s, s + duration) fits in the opening, earliest <= s <= latest, and s
+    lies in no `forbidden` open range (start, end) — sorted and non-overlapping. In UTC."""
+    anchor = _anchor(opening).astimezone(UTC)
+    opening_start, opening_end = opening.start.astimezone(UTC), opening.end.astimezone(UTC)
+    latest = latest.astimezone(UTC)
+
+    def on_grid_from(moment: dt.datetime) -> dt.datetime:
+        # The first grid point at or after `moment` (ceiling division on timedeltas).
+        return anchor + -(-(moment - anchor) // step) * step
+
     starts: list[dt.datetime] = []
-    s = opening.start
-    if earliest > s:
-        steps = -(-(earliest - s) // step)  # ceiling division on timedeltas
-        s = s + steps * step
+    s = on_grid_from(max(opening_start, earliest.astimezone(UTC)))
     i = 0
-    while s + duration <= opening.end and s <= latest:
+    while s + duration <= opening_end and s <= latest:
         while i < len(forbidden) and forbidden[i][1] <= s:
             i += 1
         if i < len(forbidden) and forbidden[i][0] < s:
-            # Inside a forbidden range: jump to its end, re-aligned on the step.
-            steps = -(-(forbidden[i][1] - opening.start) // step)
-            s = opening.start + steps * step
+            # Inside a forbidden range: jump to its end, back on the grid.
+            s = on_grid_from(forbidden[i][1].astimezone(UTC))
             continue
         starts.append(s)
         s += step

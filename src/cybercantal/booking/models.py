@@ -141,6 +141,37 @@ class Resource(TimeStampedModel, DemoFlagModel):
         return self.capacity == 1
 
 
+WEEKS_OF_MONTH = frozenset({1, 2, 3, 4, 5, -1})
+
+
+def parse_weeks_of_month(value: str) -> frozenset[int]:
+    """ "1,3" -> {1, 3}. Unknown tokens are ignored here (the validator refuses them on input),
+    so that a bad row written around the forms cannot break availability for everyone."""
+    weeks = set()
+    for token in (value or "").replace(" ", "").split(","):
+        try:
+            number = int(token)
+        except ValueError:
+            continue
+        if number in WEEKS_OF_MONTH:
+            weeks.add(number)
+    return frozenset(weeks)
+
+
+def validate_weeks_of_month(value: str) -> None:
+    from django.core.exceptions import ValidationError
+
+    tokens = [t for t in (value or "").replace(" ", "").split(",") if t]
+    if any(not t.lstrip("-").isdigit() or int(t) not in WEEKS_OF_MONTH for t in tokens):
+        raise ValidationError(
+            _(
+                "Indiquez des numéros de semaine du mois séparés par des virgules : 1 à 5, ou -1 "
+                "pour la dernière (par exemple « 1,3 »)."
+            ),
+            code="invalid_weeks_of_month",
+        )
+
+
 class AvailabilityRule(models.Model):
     """A weekly opening interval of a resource, in local time, valid between two dates, at a
     place. `weeks_of_month` restricts it to some occurrences in the month ("1,3": the 1st and
@@ -170,9 +201,10 @@ class AvailabilityRule(models.Model):
         max_length=20,
         blank=True,
         help_text=_(
-            "Par exemple « 1,3 » pour le 1er et le 3e de chaque mois ; "
-            "« 5 » pour le dernier s'il y en a cinq. Vide : toutes les semaines."
+            "Par exemple « 1,3 » pour le 1er et le 3e de chaque mois ; « 5 » pour le "
+            "cinquième s'il y en a un ; « -1 » pour le dernier. Vide : toutes les semaines."
         ),
+        validators=[validate_weeks_of_month],
     )
     place = models.ForeignKey(
         Place,
@@ -202,7 +234,7 @@ class AvailabilityRule(models.Model):
 
     @property
     def week_numbers(self) -> frozenset[int]:
-        return frozenset(int(x) for x in self.weeks_of_month.replace(" ", "").split(",") if x)
+        return parse_weeks_of_month(self.weeks_of_month)
 
 
 class Closure(models.Model):
@@ -401,3 +433,204 @@ class BookingTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.booking} : {self.from_status or '—'} → {self.to_status}"
+
+
+# --- Calendars and waiting list --------------------------------------------------------------
+
+
+class CalendarFeedToken(models.Model):
+    """A secret address from which a calendar application (phone, Thunderbird, Outlook) reads
+    bookings as iCalendar: a person's own bookings, or, with `resource`, the bookings of a
+    resource for one of its agents. Only the SHA-256 of the secret is stored, with a short
+    prefix so that the owner can tell feeds apart; revoking one makes its address answer 404."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("propriétaire"),
+        on_delete=models.CASCADE,
+        related_name="calendar_feeds",
+    )
+    resource = models.ForeignKey(
+        Resource,
+        verbose_name=_("ressource"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="calendar_feeds",
+        help_text=_("Vide : les rendez-vous du propriétaire lui-même."),
+    )
+    name = models.CharField(_("nom"), max_length=100, blank=True)
+    token_prefix = models.CharField(_("début du jeton"), max_length=12)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("révoqué le"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("dernière lecture"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("agenda en ligne (iCalendar)")
+        verbose_name_plural = _("agendas en ligne (iCalendar)")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name or _('Agenda')} ({self.token_prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class WaitingListEntry(models.Model):
+    """Someone waiting for a slot: of a resource, or of a service (optionally near a place or
+    within a radius of a commune), within a window, for a duration. When a matching slot frees,
+    the oldest waiting entry is offered it, held for a limited time by a pending booking
+    (`hold_booking`); accepting books it for the person, letting the hold expire offers it to
+    the next in line (booking/waitlist.py)."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("En attente")
+        OFFERED = "offered", _("Créneau proposé")
+        ACCEPTED = "accepted", _("Créneau accepté")
+        EXPIRED = "expired", _("Proposition expirée")
+        CANCELLED = "cancelled", _("Retiré de la liste")
+
+    resource = models.ForeignKey(
+        Resource,
+        verbose_name=_("ressource"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="waiting_list_entries",
+    )
+    service = models.ForeignKey(
+        Service,
+        verbose_name=_("prestation"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="waiting_list_entries",
+    )
+    place = models.ForeignKey(
+        Place,
+        verbose_name=_("lieu"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    commune = models.ForeignKey(
+        "territory.Commune",
+        verbose_name=_("près de la commune"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    radius_km = models.PositiveIntegerField(_("dans un rayon de (km)"), default=20)
+    window_start = models.DateTimeField(_("à partir du"))
+    window_end = models.DateTimeField(_("jusqu'au"))
+    duration_minutes = models.PositiveIntegerField(_("durée (min)"))
+    # Who it is for: an account holder, or a person without an account (name + phone).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("pour"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="waiting_list_entries",
+    )
+    person_name = models.CharField(_("nom"), max_length=200, blank=True)
+    person_phone = models.CharField(_("téléphone"), max_length=20, blank=True)
+    person_email = models.EmailField(_("courriel"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("inscrit par"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("inscrit le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+    status = models.CharField(
+        _("état"), max_length=20, choices=Status.choices, default=Status.WAITING
+    )
+    # The current (or last) offer.
+    offered_resource = models.ForeignKey(
+        Resource,
+        verbose_name=_("ressource proposée"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    offered_start = models.DateTimeField(_("début proposé"), null=True, blank=True)
+    offered_end = models.DateTimeField(_("fin proposée"), null=True, blank=True)
+    hold_booking = models.ForeignKey(
+        Booking,
+        verbose_name=_("créneau retenu"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    hold_expires_at = models.DateTimeField(_("proposition valable jusqu'à"), null=True, blank=True)
+    offer_token_hash = models.CharField(max_length=64, blank=True)
+    offers_count = models.PositiveSmallIntegerField(_("propositions reçues"), default=0)
+    booking = models.ForeignKey(
+        Booking,
+        verbose_name=_("réservation obtenue"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("inscription sur liste d'attente")
+        verbose_name_plural = _("listes d'attente")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(resource__isnull=False) | models.Q(service__isnull=False),
+                name="waitlist_resource_or_service",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(window_end__gt=models.F("window_start")),
+                name="waitlist_window_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False) | ~models.Q(person_name=""),
+                name="waitlist_has_a_person",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__gte=5), name="waitlist_duration_positive"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="offered")
+                | models.Q(
+                    hold_expires_at__isnull=False,
+                    offered_start__isnull=False,
+                    offered_end__isnull=False,
+                ),
+                name="waitlist_offer_is_complete",
+            ),
+            models.UniqueConstraint(
+                fields=["offer_token_hash"],
+                condition=~models.Q(offer_token_hash=""),
+                name="waitlist_offer_token_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "window_start", "window_end"]),
+            models.Index(fields=["status", "hold_expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        what = self.resource or self.service
+        return f"{what} — {self.created_at:%d/%m/%Y %H:%M}" if self.created_at else str(what)
+
+    @property
+    def display_name(self) -> str:
+        if self.user_id is not None:
+            return self.user.get_full_name() or self.user.get_username()
+        return self.person_name

@@ -14,7 +14,7 @@ from cybercantal.territory.selectors import place_visibility_filter
 
 from . import availability as av
 from .models import AvailabilityRule, Booking, Resource, Service
-from .perms import TERRITORY_STAFF_ROLES
+from .perms import TERRITORY_STAFF_ROLES, agent_organisation_ids, bookable_resources_filter
 
 
 def service_list() -> QuerySet[Service]:
@@ -96,7 +96,8 @@ def slots_search(
     now: dt.datetime | None = None,
 ) -> list[SlotOffer]:
     """The next free slots for a service within radius_km of a commune, ordered by start time
-    then distance, each with its distance (great-circle and estimated road, core.geo).
+    then distance, each with its distance (great-circle and estimated road, core.geo). Only
+    resources the actor may book (Resource.bookable_by) are searched.
 
     A fixed number of queries whatever the number of resources: places within the radius (one
     query, bounding box then exact distance), resources delivering the service there or with a
@@ -125,6 +126,7 @@ def slots_search(
     itinerant_ids = AvailabilityRule.objects.filter(place_id__in=nearby).values("resource_id")
     resources = list(
         Resource.objects.filter(is_active=True, services=service)
+        .filter(bookable_resources_filter(actor))
         .filter(Q(place_id__in=nearby) | Q(pk__in=itinerant_ids))
         .distinct()
     )
@@ -138,6 +140,8 @@ def slots_search(
         for pk, p in nearby.items()
     }
     by_id = {r.pk: r for r in resources}
+    durations = {r.pk: duration or _usual_duration(r, service) for r in resources}
+    longest = max(durations.values())
     offers: list[SlotOffer] = []
     piece_start = start
     for days in (1, 7, None):
@@ -146,7 +150,6 @@ def slots_search(
         )
         if piece_end <= piece_start:
             continue
-        longest = max((duration or av.default_duration(r)) for r in resources)
         data = av.load_availability_data(
             resources, _local_midnight(piece_start), piece_end + longest
         )
@@ -156,7 +159,7 @@ def slots_search(
                 data,
                 start=piece_start,
                 end=piece_end,
-                duration=duration or av.default_duration(resource),
+                duration=durations[resource.pk],
                 now=now,
             ):
                 if slot.place_id in nearby:
@@ -171,6 +174,13 @@ def slots_search(
     return offers[:limit]
 
 
+def _usual_duration(resource: Resource, service: Service) -> dt.timedelta:
+    """The service's usual duration when the resource allows it, else the resource's shortest.
+    (An explicit duration the resource does not allow gives no slots: see resource_slots.)"""
+    usual = dt.timedelta(minutes=service.default_duration_minutes)
+    return usual if av.duration_allowed(resource, usual) else av.default_duration(resource)
+
+
 def booking_list(
     *,
     actor,
@@ -181,17 +191,20 @@ def booking_list(
     include_cancelled: bool = False,
 ) -> QuerySet[Booking]:
     """Bookings the actor may see: their own, and those on resources of organisations they
-    belong to (all of them for staff of the Département)."""
+    work for (all of them for staff of the Département). Belonging to an organisation as a
+    resident, parent or pupil shows nothing more than one's own (perms.MEMBER_ONLY_ROLES)."""
     if actor is None or not getattr(actor, "is_authenticated", False):
         return Booking.objects.none()
     bookings = Booking.objects.all()
     if not actor.has_role(*TERRITORY_STAFF_ROLES):
-        org_ids = actor.memberships.filter(is_active=True).values("organisation_id")
+        org_ids = agent_organisation_ids(actor)
         bookings = bookings.filter(
             Q(user=actor) | Q(allocations__resource__organisation_id__in=org_ids)
         )
     if place is not None:
-        bookings = bookings.filter(Q(place=place) | Q(allocations__resource__place=place))
+        # Where the booking happens: an itinerant mediator based here but on tour elsewhere
+        # that day shows under the village they visit.
+        bookings = bookings.filter(place=place)
     if resource is not None:
         bookings = bookings.filter(allocations__resource=resource)
     if start is not None:

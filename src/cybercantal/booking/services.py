@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,8 +26,8 @@ from cybercantal.core.notifications.sms import normalize_phone
 
 from . import availability as av
 from .errors import BookingConflict, BookingForbidden, BookingRuleError
-from .models import Allocation, Booking, BookingTransition, Resource, Service
-from .perms import is_member_of_resource_organisation, is_resource_agent
+from .models import Allocation, Booking, BookingTransition, Closure, Resource, Service
+from .perms import is_member_of_resource_organisation, is_place_agent, is_resource_agent
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 
@@ -87,17 +88,28 @@ def _clean_person(person: PersonDetails) -> PersonDetails:
     return PersonDetails(name=name, phone=phone, email=email)
 
 
-def _check_who_may_book(*, actor, resources: Sequence[Resource], for_user, person) -> bool:
+def _agent_of(actor, resources: Sequence[Resource]) -> frozenset[int]:
+    """The resources (ids) the actor is an agent of. An agent is not bound by a resource's
+    minimum notice, horizon, per-person limit or cancellation deadline: those protect the
+    resource from the public, not from the people who run it."""
+    if not _is_authenticated(actor):
+        return frozenset()
+    return frozenset(r.pk for r in resources if is_resource_agent(actor, r))
+
+
+def _check_who_may_book(
+    *, actor, resources: Sequence[Resource], for_user, person
+) -> frozenset[int]:
     """Raise BookingForbidden unless the actor may book these resources for that person.
-    Returns whether the actor acts as an agent of every resource (agents are not bound by the
-    minimum notice, the horizon, the per-person limits or the cancellation deadline)."""
-    acting_as_agent = _is_authenticated(actor) and all(
-        is_resource_agent(actor, r) for r in resources
-    )
-    if for_user is not None and for_user != actor and not acting_as_agent:
+    Returns the resources the actor is an agent of. An agent of one of the resources may book
+    for someone else (the nurse of the cabin books the practitioner too); each resource's
+    policy is checked on its own."""
+    agent_of = _agent_of(actor, resources)
+    if for_user is not None and for_user != actor and not agent_of:
         raise BookingForbidden(_("Seul un agent peut réserver pour une autre personne."))
     for resource in resources:
         policy = resource.bookable_by
+        acting_as_agent = resource.pk in agent_of
         if policy == Resource.BookableBy.AGENTS and not acting_as_agent:
             raise BookingForbidden(
                 _("« %(name)s » ne se réserve qu'auprès d'un agent.") % {"name": resource.name}
@@ -116,13 +128,13 @@ def _check_who_may_book(*, actor, resources: Sequence[Resource], for_user, perso
                 _("« %(name)s » est réservé aux membres de %(org)s.")
                 % {"name": resource.name, "org": resource.organisation}
             )
-    return acting_as_agent
+    return agent_of
 
 
-def _check_per_person_limit(*, resources, for_user, person, now) -> None:
+def _check_per_person_limit(*, resources, for_user, person, now, agent_of) -> None:
     for resource in resources:
         limit = resource.max_future_bookings_per_person
-        if not limit:
+        if not limit or resource.pk in agent_of:
             continue
         future = Booking.objects.filter(
             allocations__resource=resource,
@@ -162,7 +174,7 @@ def _slot_offered(resource, data, *, start, end, participants, now, as_agent) ->
     return next((s for s in slots if s.start == start), None)
 
 
-def _check_rules(resources, *, start, end, participants, now, as_agent) -> None:
+def _check_rules(resources, *, start, end, participants, now, agent_of) -> None:
     """422 for what no availability could fix: duration, opening hours, notice, horizon."""
     if start <= now:
         raise BookingRuleError(_("Ce créneau est déjà passé."))
@@ -181,7 +193,7 @@ def _check_rules(resources, *, start, end, participants, now, as_agent) -> None:
                 _("« %(name)s » accueille %(capacity)d personne(s) au plus.")
                 % {"name": resource.name, "capacity": resource.capacity}
             )
-        if not as_agent:
+        if resource.pk not in agent_of:
             if start < now + dt.timedelta(minutes=resource.min_notice_minutes):
                 raise BookingRuleError(
                     _("Il faut réserver au moins %(minutes)d minutes à l'avance.")
@@ -193,8 +205,8 @@ def _check_rules(resources, *, start, end, participants, now, as_agent) -> None:
                     % {"days": resource.horizon_days}
                 )
     # Opening hours, closures, holidays and slot alignment, ignoring existing bookings.
-    data = dataclasses.replace(
-        av.load_availability_data(resources, start - dt.timedelta(days=1), end), allocations={}
+    data = av.load_availability_data(
+        resources, start - dt.timedelta(days=1), end, with_allocations=False
     )
     for resource in resources:
         if (
@@ -205,17 +217,61 @@ def _check_rules(resources, *, start, end, participants, now, as_agent) -> None:
                 end=end,
                 participants=participants,
                 now=now,
-                as_agent=as_agent,
+                as_agent=resource.pk in agent_of,
             )
             is None
         ):
             raise BookingRuleError(
-                _(
-                    "« %(name)s » n'est pas ouvert à ce créneau (horaires, fermeture, jour férié "
-                    "ou heure de début qui ne tombe pas sur un créneau)."
+                _why_closed(
+                    resource, data, start=start, end=end, participants=participants, now=now
                 )
-                % {"name": resource.name}
             )
+
+
+def _why_closed(resource, data, *, start, end, participants, now) -> str:
+    """Why a slot that fits the duration rules is not open, in the words a person at the desk
+    needs: a public holiday, a closure (with its reason), or outside the opening hours."""
+    tz = timezone.get_current_timezone()
+    if resource.observes_public_holidays and any(
+        moment.astimezone(tz).date() in av.public_holidays(moment.astimezone(tz).year)
+        for moment in (start, end - dt.timedelta(microseconds=1))
+    ):
+        return _("Le %(day)s est un jour férié : « %(name)s » est fermé.") % {
+            "day": start.astimezone(tz).strftime("%d/%m/%Y"),
+            "name": resource.name,
+        }
+    without_closures = dataclasses.replace(
+        data, closures_global=[], closures_by_resource={}, closures_by_place={}
+    )
+    slot = _slot_offered(
+        resource,
+        without_closures,
+        start=start,
+        end=end,
+        participants=participants,
+        now=now,
+        as_agent=True,
+    )
+    if slot is not None:
+        closure = (
+            Closure.objects.filter(start__lt=end, end__gt=start)
+            .filter(
+                Q(resource=resource)
+                | Q(place_id=slot.place_id, place__isnull=False)
+                | Q(resource__isnull=True, place__isnull=True)
+            )
+            .order_by("start")
+            .first()
+        )
+        reason = closure.reason if closure is not None and closure.reason else _("fermeture")
+        return _("« %(name)s » est fermé à ce moment-là (%(reason)s).") % {
+            "name": resource.name,
+            "reason": reason,
+        }
+    return _(
+        "« %(name)s » n'est pas ouvert à ce créneau : choisissez un horaire d'ouverture et une "
+        "heure de début proposée."
+    ) % {"name": resource.name}
 
 
 def _lock(resources: Sequence[Resource]) -> list[Resource]:
@@ -227,13 +283,15 @@ def _lock(resources: Sequence[Resource]) -> list[Resource]:
 
 
 def _check_free(
-    resources, *, start, end, participants, now, as_agent, exclude_booking_id=None
+    resources, *, start, end, participants, now, agent_of, exclude_booking_id=None
 ) -> int | None:
-    """Under the lock: 409 if any resource is taken. Returns the place of the slot."""
+    """Under the lock: 409 if any resource is taken. Returns where the booking happens: the
+    place of a thing booked (room, cabin, desk) rather than of a person, who may be remote
+    (the practitioner of a teleconsultation) or itinerant."""
     data = av.load_availability_data(
         resources, start - dt.timedelta(days=1), end, exclude_booking_id=exclude_booking_id
     )
-    place_id = None
+    places: list[tuple[bool, int]] = []
     for resource in resources:
         slot = _slot_offered(
             resource,
@@ -242,7 +300,7 @@ def _check_free(
             end=end,
             participants=participants,
             now=now,
-            as_agent=as_agent,
+            as_agent=resource.pk in agent_of,
         )
         if slot is None:
             raise BookingConflict(
@@ -252,8 +310,10 @@ def _check_free(
                 )
                 % {"name": resource.name}
             )
-        place_id = place_id or slot.place_id
-    return place_id
+        if slot.place_id:
+            places.append((resource.kind == Resource.Kind.PERSON, slot.place_id))
+    # Things first, then people; among equals, the order of the resources (sort is stable).
+    return min(places, key=lambda p: p[0])[1] if places else None
 
 
 def _allocate(booking: Booking, resources, *, participants: int) -> None:
@@ -301,6 +361,8 @@ def booking_create(
         raise BookingRuleError(_("Les dates doivent indiquer leur fuseau horaire."))
     if end <= start:
         raise BookingRuleError(_("La fin doit être après le début."))
+    # Durations and buffers are real time: compute in UTC (see booking.intervals).
+    start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
     if person is not None:
         person = _clean_person(person)
     elif for_user is None and _is_authenticated(actor):
@@ -314,19 +376,20 @@ def booking_create(
     ):
         raise BookingRuleError(_("Cette prestation n'est pas proposée par la ressource choisie."))
 
-    as_agent = _check_who_may_book(
+    agent_of = _check_who_may_book(
         actor=actor, resources=resources, for_user=for_user, person=person
     )
     _check_rules(
-        resources, start=start, end=end, participants=participants, now=now, as_agent=as_agent
+        resources, start=start, end=end, participants=participants, now=now, agent_of=agent_of
     )
     try:
         with transaction.atomic():
             locked = _lock(resources)
-            if not as_agent:
-                _check_per_person_limit(resources=locked, for_user=for_user, person=person, now=now)
+            _check_per_person_limit(
+                resources=locked, for_user=for_user, person=person, now=now, agent_of=agent_of
+            )
             place_id = _check_free(
-                locked, start=start, end=end, participants=participants, now=now, as_agent=as_agent
+                locked, start=start, end=end, participants=participants, now=now, agent_of=agent_of
             )
             booking = Booking(
                 reference=_new_reference(),
@@ -376,7 +439,9 @@ def booking_create(
 
 
 def _may_manage(actor, booking: Booking) -> bool:
-    return _is_authenticated(actor) and all(
+    """An agent of any of the booking's resources (perms.can_manage_booking): the nurse who
+    runs the cabin may cancel or mark a teleconsultation as well as the practitioner."""
+    return _is_authenticated(actor) and any(
         is_resource_agent(actor, a.resource) for a in booking.allocations.select_related("resource")
     )
 
@@ -415,6 +480,17 @@ def booking_cancel(
     cancellation deadline; agents at any time."""
     now = now or timezone.now()
     as_agent = _check_holder_or_agent(actor, booking)
+    return _cancel(
+        actor=actor,
+        booking=booking,
+        reason=reason,
+        now=now,
+        as_agent=as_agent,
+        event="cancelled" if notify else None,
+    )
+
+
+def _cancel(*, actor, booking: Booking, reason: str, now, as_agent: bool, event) -> Booking:
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
         if booking.status == Booking.Status.CANCELLED:
@@ -425,8 +501,8 @@ def booking_cancel(
         booking.save(update_fields=["status", "updated_at"])
         booking.allocations.update(is_active=False)
         audit_log(actor=actor, action="booking.cancel", target=booking, data={"reason": reason})
-        if notify:
-            _after_commit(booking, "cancelled")
+        if event:
+            _after_commit(booking, event)
     return booking
 
 
@@ -437,33 +513,38 @@ def booking_reschedule(
     released only if the new one is taken (one transaction; the new slot may overlap the old)."""
     now = now or timezone.now()
     as_agent = _check_holder_or_agent(actor, booking)
-    if booking.status not in (Booking.Status.PENDING, Booking.Status.CONFIRMED):
-        raise BookingRuleError(_("Seule une réservation à venir peut être déplacée."))
+    if start.tzinfo is None or end.tzinfo is None:
+        raise BookingRuleError(_("Les dates doivent indiquer leur fuseau horaire."))
     if end <= start:
         raise BookingRuleError(_("La fin doit être après le début."))
+    start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+    _check_reschedulable(booking)
     if not as_agent:
         _check_deadline(booking, now=now, verb=_("déplacer ce rendez-vous"))
     resources = [a.resource for a in booking.allocations.select_related("resource")]
+    agent_of = _agent_of(actor, resources) if as_agent else frozenset()
     _check_rules(
         resources,
         start=start,
         end=end,
         participants=booking.participants,
         now=now,
-        as_agent=as_agent,
+        agent_of=agent_of,
     )
     old = (booking.start, booking.end)
     try:
         with transaction.atomic():
             locked = _lock(resources)
             booking = Booking.objects.select_for_update().get(pk=booking.pk)
+            # It may have been cancelled (or marked) since the caller read it.
+            _check_reschedulable(booking)
             place_id = _check_free(
                 locked,
                 start=start,
                 end=end,
                 participants=booking.participants,
                 now=now,
-                as_agent=as_agent,
+                agent_of=agent_of,
                 exclude_booking_id=booking.pk,
             )
             booking.start, booking.end = start, end
@@ -501,6 +582,11 @@ def booking_reschedule(
             _("Ce créneau n'est plus disponible. Choisissez-en un autre.")
         ) from exc
     return booking
+
+
+def _check_reschedulable(booking: Booking) -> None:
+    if booking.status not in (Booking.Status.PENDING, Booking.Status.CONFIRMED):
+        raise BookingRuleError(_("Seule une réservation à venir peut être déplacée."))
 
 
 def _agent_transition(
@@ -558,41 +644,70 @@ def booking_mark_no_show(*, actor, booking: Booking, now=None) -> Booking:
 def bookings_cancel_day(
     *, actor, day: dt.date, reason: str, resource: Resource | None = None, place=None, now=None
 ) -> list[Booking]:
-    """Cancel every upcoming booking of a resource, or of every resource at a place, on a local
-    day (snow, illness). Each person is notified, with the next free slots nearby."""
+    """Cancel every upcoming booking (not yet started, pending or confirmed) of a resource, or
+    of everything happening at a place, on a local day (snow, illness). Bookings that take
+    place elsewhere — an itinerant mediator based there but on tour that day — are left alone.
+    Agents only: of the resource; of the place's organisation or of each booking's resources.
+    Each person is notified, with the next free slots nearby, and the rest of the day is
+    closed (a Closure) so that nobody books it again."""
+    now = now or timezone.now()
     if (resource is None) == (place is None):
         raise BookingRuleError(_("Indiquez une ressource ou un lieu, pas les deux."))
+    if resource is not None:
+        runs_it = is_resource_agent(actor, resource)
+    else:
+        runs_it = is_place_agent(actor, place)
+    if not runs_it and not (
+        place is not None
+        and _is_authenticated(actor)
+        and any(is_resource_agent(actor, r) for r in place.resources.all())
+    ):
+        raise BookingForbidden(_("Seul un agent peut annuler une journée de rendez-vous."))
     if not reason.strip():
         raise BookingRuleError(
             _("Indiquez le motif de l'annulation : il est envoyé aux personnes.")
         )
     tz = timezone.get_current_timezone()
     day_start = dt.datetime.combine(day, dt.time(), tzinfo=tz)
-    day_end = day_start + dt.timedelta(days=1)
+    day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz)
     bookings = Booking.objects.filter(
+        start__gte=max(day_start, now),
         start__lt=day_end,
-        end__gt=day_start,
         status__in=(Booking.Status.PENDING, Booking.Status.CONFIRMED),
     )
     bookings = (
         bookings.filter(allocations__resource=resource)
         if resource is not None
-        else bookings.filter(allocations__resource__place=place) | bookings.filter(place=place)
+        else bookings.filter(place=place)
     )
     bookings = list(bookings.distinct().prefetch_related("allocations__resource"))
     for booking in bookings:
-        if not _may_manage(actor, booking):
+        if not runs_it and not _may_manage(actor, booking):
             raise BookingForbidden(
-                _("Seul un agent de chaque ressource concernée peut annuler la journée.")
+                _("Seul un agent du lieu ou des ressources concernées peut annuler la journée.")
             )
     cancelled = []
     with transaction.atomic():
         for booking in bookings:
-            booking = booking_cancel(
-                actor=actor, booking=booking, reason=reason, now=now, notify=False
+            cancelled.append(
+                _cancel(
+                    actor=actor,
+                    booking=booking,
+                    reason=reason,
+                    now=now,
+                    as_agent=True,
+                    event="cancelled_day",
+                )
             )
-            _after_commit(booking, "cancelled_day")
-            cancelled.append(booking)
+        # The day is closed too, so that its slots are not offered again (public search,
+        # waiting list) while the reason (snow, illness) holds.
+        Closure.objects.create(
+            resource=resource,
+            place=place if resource is None else None,
+            start=max(day_start, now),
+            end=day_end,
+            reason=reason[:200],
+        )
         audit_log(
             actor=actor,
             action="booking.cancel_day",

@@ -24,6 +24,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from cybercantal.accounts.api import AUTHENTICATED, PUBLIC, InvalidToken
 from cybercantal.accounts.api import router as accounts_router
+from cybercantal.booking.api import router as booking_router
 from cybercantal.territory.api import router as territory_router
 
 logger = logging.getLogger("cybercantal.api")
@@ -264,3 +265,4 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 api.add_router("", territory_router, auth=PUBLIC)
 api.add_router("", accounts_router, auth=AUTHENTICATED)
+api.add_router("", booking_router, auth=PUBLIC)

@@ -1,9 +1,12 @@
 """Demo data: fictional organisations and places in real Cantal communes, one account per role.
 
 Loaded by `manage.py seed_demo`, listed by `manage.py demo_accounts` and imported by nothing
-else: the application never depends on it. Production refuses it (prod.py sets
-CYBERCANTAL_DEMO_ALLOWED = False). Unlike the rest of core, this module sits above the apps it
-fills (territory, accounts): it composes them, as a fixture would (docs/decisions/0002).
+else but the modules' own demo code: the application never depends on it. Production refuses it
+(prod.py sets CYBERCANTAL_DEMO_ALLOWED = False). Unlike the rest of core, this module sits above
+the apps it fills (territory, accounts): it composes them, as a fixture would
+(docs/decisions/0002). The modules add their demo data (booking's resources…) through
+core.registries.demo_seeders, run after this module's rows in the same transaction; it never
+imports them.
 
 Every row carries is_demo=True where the model has the flag, and every name ends in "(démo)".
 Seeding is idempotent: rows are found by natural key and only written when they differ, so a
@@ -25,6 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cybercantal.accounts.models import Membership, Role, User
 from cybercantal.core.audit import audit_log
+from cybercantal.core.registries import DemoSeedCounts, demo_seeders
 from cybercantal.territory.models import Commune, OpeningPeriod, Organisation, Place, PlaceKind
 
 TERRITORY_CODE = "15"
@@ -702,10 +706,18 @@ class DemoSeedReport:
     def changed(self) -> bool:
         return bool(self.created.total() or self.updated.total() or self.removed.total())
 
+    def add(self, counts: DemoSeedCounts) -> None:
+        """Adds what a module's demo seeder reports."""
+        self.created.update(counts.created)
+        self.updated.update(counts.updated)
+        self.unchanged.update(counts.unchanged)
+        self.removed.update(getattr(counts, "removed", Counter()))
 
-class _Seeder:
+
+class DemoWriter:
     """Writes the demo rows; counts each organisation, place, account, membership and device
-    as created, updated (fields, kinds, hours or backup codes differ) or unchanged."""
+    as created, updated (fields, kinds, hours or backup codes differ) or unchanged. The
+    modules' demo seeders (core.registries.demo_seeders) use it for their own rows."""
 
     def __init__(self) -> None:
         self.report = DemoSeedReport()
@@ -891,17 +903,21 @@ def check_demo_allowed() -> None:
 
 @transaction.atomic
 def demo_seed() -> DemoSeedReport:
-    """Create or refresh the demo data. All or nothing, idempotent, refused in production.
+    """Create or refresh the demo data, core's then every registered module's (demo_seeders).
+    All or nothing, idempotent, refused in production.
 
     Raises DemoError when demo data is not allowed or the Cantal is not loaded."""
     check_demo_allowed()
     communes = demo_communes()
-    seeder = _Seeder()
+    seeder = DemoWriter()
     organisations = seeder.organisations(communes)
     seeder.places(communes, organisations)
     users = seeder.accounts(communes, organisations)
     seeder.admin_devices(users["demo-admin"])
     report = seeder.report
+    # Then the modules' demo data (booking resources…), which builds on the rows above.
+    for module_seeder in demo_seeders:
+        report.add(module_seeder.seed())
     if report.changed:
         audit_log(
             actor=None,

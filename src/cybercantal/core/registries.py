@@ -17,7 +17,8 @@ A module fills them in its `AppConfig.ready()`:
             )
 
 The home page shows the sections (home_sections) and the dashboard cards visible to the
-visitor; the search page asks every search provider. Removing a module from INSTALLED_APPS
+visitor; the search page asks every search provider; `manage.py seed_demo` runs every demo
+seeder (demo_seeders) after core's own demo data. Removing a module from INSTALLED_APPS
 removes its entries: nothing else refers to them. Keys are unique: registering a key twice
 replaces the first entry (so that a `ready()` run twice, as in some test set-ups, does not
 duplicate cards).
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -114,6 +116,17 @@ class DashboardCard:
 
 
 @dataclass(frozen=True)
+class NavLink:
+    """An entry of the main menu, added by a module (e.g. "Prendre rendez-vous")."""
+
+    key: str
+    label: str
+    url_name: str
+    order: int = 100
+    is_visible: Callable[[Any], bool] = _always
+
+
+@dataclass(frozen=True)
 class HomeSection:
     """A section of the home page rendered by a lower layer or a module (the territory's map of
     places, a module's news). `get_context(request)` returns the template's context, available
@@ -150,9 +163,48 @@ class ProviderResults:
     results: list[SearchResult]
 
 
+class DemoSeedCounts(Protocol):
+    """What a demo seeder did: rows per model label ("booking.Resource") in each Counter."""
+
+    created: Counter
+    updated: Counter
+    unchanged: Counter
+
+
+@dataclass(frozen=True)
+class DemoSeeder:
+    """Demo data of a module, run by `manage.py seed_demo` after core's own (organisations,
+    places, accounts), in (order, key) order, inside the same transaction.
+
+    `seed()` must be idempotent (rows found by natural key, written only when they differ) and
+    returns its counts (core.demo.DemoSeedReport fits). It is refused in production with the
+    rest of the demo data. Registering only a function that imports the module's demo code when
+    called keeps that code out of every other process."""
+
+    key: str
+    label: str
+    seed: Callable[[], DemoSeedCounts]
+    order: int = 100
+
+
 dashboard_cards: Registry[DashboardCard] = Registry("dashboard_cards")
 home_sections: Registry[HomeSection] = Registry("home_sections")
 search_providers: Registry[SearchProvider] = Registry("search_providers")
+demo_seeders: Registry[DemoSeeder] = Registry("demo_seeders")
+main_nav_links: Registry[NavLink] = Registry("main_nav_links")
+
+
+def visible_nav_links(request) -> list[tuple[NavLink, str]]:
+    """The menu entries this visitor sees, with their URL; a broken one is left out, logged."""
+    links = []
+    for link in main_nav_links:
+        try:
+            if not link.is_visible(request):
+                continue
+            links.append((link, reverse(link.url_name)))
+        except Exception:
+            logger.exception("Entrée de menu %s ignorée", link.key)
+    return links
 
 
 def visible_dashboard_cards(request) -> list[tuple[DashboardCard, str]]:

@@ -86,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "cybercantal.core.context_processors.branding",
+                "cybercantal.core.context_processors.navigation",
             ],
         },
     },
@@ -132,6 +133,8 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "cybercantal_cache",
+            # Rate-limit counters must not be culled under load (the default keeps 300).
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
 
@@ -209,6 +212,16 @@ CYBERCANTAL_MAP_TILES_ATTRIBUTION = os.environ.get(
     '&copy; <a href="https://www.openstreetmap.org/copyright">'
     "les contributeurs d’OpenStreetMap</a>",
 )
+# The public address of the platform, for links sent by SMS, e-mail and in calendars (no
+# request is at hand in a background task). prod.py refuses to start without it.
+CYBERCANTAL_SITE_URL = os.environ.get("CYBERCANTAL_SITE_URL", "http://127.0.0.1:8000")
+# Booking engine: how long a freed slot offered to the waiting list is held for the person;
+# anonymous bookings through the API per client address (each one sends an SMS).
+BOOKING_WAITLIST_HOLD_MINUTES = int(os.environ.get("CYBERCANTAL_WAITLIST_HOLD_MINUTES", "30"))
+CYBERCANTAL_BOOKING_ANONYMOUS_RATE = os.environ.get("CYBERCANTAL_BOOKING_ANONYMOUS_RATE", "20/h")
+# Public holidays: metropolitan France; a département with local ones sets its subdivision
+# (e.g. "57" for Moselle), as the `holidays` package names it.
+CYBERCANTAL_HOLIDAYS_SUBDIVISION = os.environ.get("CYBERCANTAL_HOLIDAYS_SUBDIVISION") or None
 # Demo data is never loaded in production (prod.py sets this to False).
 CYBERCANTAL_DEMO_ALLOWED = True
 

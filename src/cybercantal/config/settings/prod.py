@@ -19,6 +19,12 @@ if not ALLOWED_HOSTS:
         "DJANGO_ALLOWED_HOSTS est obligatoire en production (noms d'hôte séparés par des virgules)."
     )
 
+if not os.environ.get("CYBERCANTAL_SITE_URL", "").startswith("https://"):
+    raise ImproperlyConfigured(
+        "CYBERCANTAL_SITE_URL est obligatoire en production : l'adresse publique du site, en "
+        "https (elle sert aux liens envoyés par SMS, courriel et dans les agendas)."
+    )
+
 # Messages must really leave the platform: development backends would silently print them.
 _DEV_BACKENDS = {
     "EMAIL_BACKEND": (

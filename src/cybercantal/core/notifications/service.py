@@ -2,7 +2,7 @@
 
 import datetime
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from cybercantal.core.audit import audit_log
 from cybercantal.core.models import Notification
 
+from .attachments import Attachment, attachments_clean, attachments_delete, attachments_store
 from .sms import check_sms_text, normalize_phone
 from .tasks import notification_deliver
 
@@ -129,6 +130,14 @@ def _choose_channel(recipient: Recipient) -> tuple[str, dict[str, str]]:
     )
 
 
+def _store_attachments(notification_id: int, files: list[Attachment]) -> None:
+    try:
+        attachments_store(notification_id, files)
+    except Exception:
+        # The e-mail still goes, without its attachment: better than no message at all.
+        logger.exception("Attachments of notification %s could not be stored", notification_id)
+
+
 def _schedule_delivery(notification_id: int) -> None:
     transaction.on_commit(
         partial(notification_deliver.enqueue, notification_id=notification_id),
@@ -147,6 +156,8 @@ def notification_send(
     channels: Sequence[str] | None = None,
     actor: Any = None,
     sensitive: bool = False,
+    bodies: Mapping[str, str] | None = None,
+    attachments: Sequence[tuple[str, bytes, str]] = (),
 ) -> list[Notification]:
     """Queue a message to `recipient`, to be sent after the caller's transaction commits.
 
@@ -160,6 +171,11 @@ def notification_send(
       The key is written to the audit log: put identifiers in it, not personal data.
     - `sensitive`: the body carries a secret (login code, login link); it is blanked as soon
       as the message is delivered.
+    - `bodies`: a text per channel, e.g. {"sms": short_text}, used instead of `body` for that
+      channel (a short SMS, a longer e-mail or letter). `body` is the text of the others.
+    - `attachments`: (filename, content bytes, MIME type) triples for the e-mail (other
+      channels ignore them), e.g. ("rendez-vous.ics", data, "text/calendar; method=REQUEST").
+      Kept until the e-mail is sent (core.notifications.attachments), then deleted.
 
     Guarantees: rows are created in the caller's transaction (nothing is sent if it rolls
     back); each new row gets an audit entry "notification.queued" (without the body, which
@@ -181,6 +197,15 @@ def notification_send(
             _("L'objet du message dépasse %(max)d caractères.") % {"max": SUBJECT_MAX_LENGTH}
         )
 
+    bodies = dict(bodies or {})
+    unknown = set(bodies) - set(Channel.values)
+    if unknown:
+        raise ValueError(
+            _("Canal de notification inconnu : « %(channel)s ».")
+            % {"channel": ", ".join(sorted(unknown))}
+        )
+    files = attachments_clean(attachments)
+
     with transaction.atomic():
         existing = {n.channel: n for n in Notification.objects.filter(key=key)}
         if channels is None:
@@ -199,7 +224,7 @@ def notification_send(
                 if channel not in existing
             ]
         for channel, _fields in plans:
-            _check_content(channel, subject=subject, body=body)
+            _check_content(channel, subject=subject, body=bodies.get(channel, body))
 
         notifications = []
         for channel, fields in plans:
@@ -210,7 +235,7 @@ def notification_send(
                     "user_id": recipient.user_id,
                     "recipient_name": recipient.name[:200],
                     "subject": subject,
-                    "body": body,
+                    "body": bodies.get(channel, body),
                     "is_sensitive": sensitive,
                     **fields,
                 },
@@ -222,6 +247,10 @@ def notification_send(
                     target=notification,
                     data={"channel": channel, "key": key, "user_id": recipient.user_id},
                 )
+                if files and channel == Channel.EMAIL:
+                    # Registered before the delivery, so written before it runs (on_commit
+                    # callbacks run in order); not at all if the transaction rolls back.
+                    transaction.on_commit(partial(_store_attachments, notification.pk, files))
                 _schedule_delivery(notification.pk)
             notifications.append(notification)
     if channels is None:
@@ -262,8 +291,15 @@ def notifications_erase(*, user_id: int) -> int:
     in the erasure's transaction; files are removed after commit, so a rollback keeps them."""
     notifications = Notification.objects.filter(user_id=user_id)
     files = [n.letter_pdf.name for n in notifications.exclude(letter_pdf="")]
+    emails = list(
+        notifications.filter(channel=Channel.EMAIL)
+        .exclude(status=Notification.Status.SENT)
+        .values_list("pk", flat=True)
+    )
     count, _deleted = notifications.delete()
     storage = Notification._meta.get_field("letter_pdf").storage
     for name in files:
         transaction.on_commit(partial(storage.delete, name))
+    for pk in emails:
+        transaction.on_commit(partial(attachments_delete, pk))
     return count

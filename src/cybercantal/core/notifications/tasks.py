@@ -1,5 +1,7 @@
 """The background task that delivers one notification, at most once."""
 
+from functools import partial
+
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -7,6 +9,7 @@ from django_tasks import task
 
 from cybercantal.core.models import Notification
 
+from .attachments import attachments_delete, attachments_load
 from .letters import letter_render
 from .mail import email_send
 from .sms import get_sms_backend
@@ -20,9 +23,17 @@ def _deliver(notification: Notification) -> str:
     """Send through the notification's channel; return the provider's message id."""
     channel = notification.channel
     if channel == Notification.Channel.EMAIL:
-        return email_send(
-            to=notification.recipient_email, subject=notification.subject, body=notification.body
+        attachments = attachments_load(notification.pk)
+        message_id = email_send(
+            to=notification.recipient_email,
+            subject=notification.subject,
+            body=notification.body,
+            attachments=attachments,
         )
+        if attachments:
+            # Sent: the attachments are no longer needed (they may hold personal data).
+            transaction.on_commit(partial(attachments_delete, notification.pk))
+        return message_id
     if channel == Notification.Channel.SMS:
         return get_sms_backend().send(to=notification.recipient_phone, text=notification.body)
     if channel == Notification.Channel.LETTER:

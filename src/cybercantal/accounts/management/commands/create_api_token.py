@@ -2,6 +2,10 @@
 
 Only the raw token goes to standard output, so that it can be piped or captured:
     TOKEN=$(manage.py create_api_token agent.dupont --name "Export tableur")
+
+A platform administrator's token is refused unless --allow-admin is given: a token
+authenticates API calls without the second factor administrators must use on the site, so
+minting one must be a deliberate decision (see accounts.perms, "Personal API tokens").
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from cybercantal.accounts.models import User
+from cybercantal.accounts.perms import api_token_needs_second_factor
 from cybercantal.accounts.tokens import api_token_create
 
 
@@ -22,8 +27,16 @@ class Command(BaseCommand):
             default="Jeton créé en ligne de commande",
             help="Nom du jeton, pour le reconnaître dans la liste des jetons.",
         )
+        parser.add_argument(
+            "--allow-admin",
+            action="store_true",
+            help=(
+                "Autorise un jeton pour un administrateur de la plateforme. Un jeton ne passe "
+                "pas par la double authentification : à n'utiliser qu'en connaissance de cause."
+            ),
+        )
 
-    def handle(self, *args, username: str, name: str, **options):
+    def handle(self, *args, username: str, name: str, allow_admin: bool = False, **options):
         try:
             user = User.objects.get_by_natural_key(username)
         except User.DoesNotExist:
@@ -34,9 +47,20 @@ class Command(BaseCommand):
             raise CommandError(
                 _("Le compte « %(username)s » est désactivé.") % {"username": username}
             )
+        if api_token_needs_second_factor(user) and not allow_admin:
+            raise CommandError(
+                _(
+                    "« %(username)s » est administrateur de la plateforme : son jeton "
+                    "contournerait la double authentification. Ajoutez --allow-admin si c'est "
+                    "voulu."
+                )
+                % {"username": username}
+            )
         try:
             # The token belongs to the account, so the account is the actor of the audit row.
-            _token, raw = api_token_create(actor=user, name=name)
+            _token, raw = api_token_create(
+                actor=user, name=name, second_factor_verified=allow_admin
+            )
         except (ValidationError, PermissionDenied) as error:
             raise CommandError(" ".join(getattr(error, "messages", [str(error)]))) from None
         self.stdout.write(raw)
