@@ -717,3 +717,46 @@ def test_phone_display_is_how_people_write_numbers(stored, shown):
     from cybercantal.core.notifications.sms import phone_display
 
     assert phone_display(stored) == shown
+
+
+def test_a_sensitive_message_that_fails_is_blanked_and_never_retried(
+    django_capture_on_commit_callbacks, sms_outbox, monkeypatch
+):
+    from cybercantal.core.notifications import notification_retry_unsent
+    from cybercantal.core.notifications.tasks import SENSITIVE_BODY_PLACEHOLDER
+
+    def provider_down(self, *, to, text):
+        raise SmsSendError("prestataire injoignable")
+
+    monkeypatch.setattr(LocmemSmsBackend, "send", provider_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        [notification] = notification_send(
+            recipient=Recipient(name="Jean", phone="+33612345678"),
+            subject="Code",
+            body="Votre code est 654321.",
+            key="test-sensitive-failure",
+            channels=["sms"],
+            sensitive=True,
+        )
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.FAILED
+    assert notification.body == SENSITIVE_BODY_PLACEHOLDER
+    monkeypatch.undo()
+    Notification.objects.filter(pk=notification.pk).update(
+        updated_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    assert notification_retry_unsent() == 0
+    assert notification_retry_unsent(ids=[notification.pk]) == 0
+    assert sms_outbox == []
+
+
+def test_a_message_too_long_for_sms_goes_by_another_way(django_capture_on_commit_callbacks):
+    recipient = Recipient(
+        name="Jeanne", phone="+33612345678", email="jeanne@example.org", prefers_sms=True
+    )
+    long_text = "Votre demande a été refusée pour la raison suivante : " + "ê" * 300
+    with django_capture_on_commit_callbacks(execute=True):
+        [notification] = notification_send(
+            recipient=recipient, subject="Votre demande", body=long_text, key="test-too-long"
+        )
+    assert notification.channel == Notification.Channel.EMAIL

@@ -107,9 +107,13 @@ def _check_content(channel: str, *, subject: str, body: str) -> None:
         raise ValueError(_("L'objet du message est vide."))
 
 
-def _choose_channel(recipient: Recipient) -> tuple[str, dict[str, str]]:
+def _choose_channel(
+    recipient: Recipient, *, subject: str, bodies: Mapping[str, str], body: str
+) -> tuple[str, dict[str, str]]:
     """The one channel to use when the caller leaves the choice to us: the person's stated
-    preference when it is possible, else e-mail, else SMS, else a letter."""
+    preference when it is possible, else e-mail, else SMS, else a letter. A channel the message
+    does not fit (a text too long for 3 SMS) is passed over like an unusable address, so that
+    the person still hears from us by another way."""
     order = [Channel.EMAIL, Channel.SMS, Channel.LETTER]
     if recipient.prefers_sms:
         order = [Channel.SMS, Channel.EMAIL, Channel.LETTER]
@@ -117,10 +121,12 @@ def _choose_channel(recipient: Recipient) -> tuple[str, dict[str, str]]:
         order = [Channel.LETTER, *(c for c in order if c != Channel.LETTER)]
     for channel in order:
         try:
-            return channel, _recipient_fields(channel, recipient)
+            fields = _recipient_fields(channel, recipient)
+            _check_content(channel, subject=subject, body=bodies.get(channel, body))
         except ValueError:
             # An unusable address (a landline for SMS) is no reason to give up: try the next.
             continue
+        return channel, fields
     raise ValueError(
         _(
             "Impossible de joindre %(name)s : ni adresse de courriel, ni téléphone mobile, "
@@ -211,7 +217,7 @@ def notification_send(
         if channels is None:
             if existing:
                 return list(existing.values())
-            plans = [_choose_channel(recipient)]
+            plans = [_choose_channel(recipient, subject=subject, bodies=bodies, body=body)]
         else:
             if isinstance(channels, str):  # channels="sms" means ["sms"], not ["s", "m", "s"]
                 channels = [channels]
@@ -270,8 +276,11 @@ def notification_retry_unsent(
     or pending because queueing failed), and return how many. With `ids`, those rows whatever
     their age and attempt count (an agent's decision); without, every unsent row last touched
     more than `older_than` ago with fewer than `max_attempts` attempts (for a scheduled job).
-    Safe to call repeatedly: the task never sends a notification twice."""
-    unsent = Notification.objects.exclude(status=Notification.Status.SENT)
+    Safe to call repeatedly: the task never sends a notification twice. Sensitive messages
+    (login codes and links) are never retried: their secret has expired or been blanked."""
+    unsent = Notification.objects.exclude(status=Notification.Status.SENT).exclude(
+        is_sensitive=True
+    )
     if ids is not None:
         unsent = unsent.filter(pk__in=list(ids))
     else:

@@ -81,7 +81,13 @@ def notification_deliver(notification_id: int) -> str:
         except Exception as exc:
             notification.status = Notification.Status.FAILED
             notification.last_error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
-            notification.save(update_fields=["status", "attempts", "last_error", "updated_at"])
+            if notification.is_sensitive:
+                # A login code or link is never retried (it expires within minutes and the
+                # person can ask for another): blank it now rather than keep it in clear.
+                notification.body = SENSITIVE_BODY_PLACEHOLDER
+            notification.save(
+                update_fields=["status", "attempts", "last_error", "body", "updated_at"]
+            )
             failure = exc
         else:
             notification.status = Notification.Status.SENT
