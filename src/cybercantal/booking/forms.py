@@ -22,15 +22,23 @@ __all__ = [
     "AgendaForm",
     "AgentBookingForm",
     "AgentCancelForm",
+    "AgentWaitlistForm",
+    "CalendarFeedForm",
     "CancelDayForm",
     "CodeVerifyForm",
     "PersonForm",
+    "ResourceFeedForm",
     "SlotForm",
     "SlotSearchForm",
+    "WaitlistForm",
+    "WaitlistPersonForm",
 ]
 
 RADIUS_CHOICES_KM = (10, 20, 40, 60)
 DEFAULT_RADIUS_KM = 20
+# How far ahead a waiting-list entry looks: the next 2, 4 or 8 weeks.
+WAITLIST_WEEKS = (2, 4, 8)
+DEFAULT_WAITLIST_WEEKS = 4
 INSEE_CODE_REGEX = r"^[0-9][0-9AB][0-9]{3}$"  # 15014, and Corsica's 2A004
 
 
@@ -355,3 +363,180 @@ def _resource_label(resource) -> str:
     if resource.place_id:
         return f"{resource.name} — {resource.place.name} ({resource.place.commune.name})"
     return resource.name
+
+
+def _weeks_field() -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=_("Pendant combien de temps ?"),
+        help_text=_("Nous vous proposons une place qui se libère pendant cette période."),
+        choices=[
+            (str(weeks), _("les %(weeks)d prochaines semaines") % {"weeks": weeks})
+            for weeks in WAITLIST_WEEKS
+        ],
+        coerce=int,
+        initial=str(DEFAULT_WAITLIST_WEEKS),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choisissez pendant combien de temps."),
+            "invalid_choice": _("Choisissez 2, 4 ou 8 semaines."),
+        },
+    )
+
+
+class WaitlistForm(forms.Form):
+    """Joining the waiting list of a service near a commune, for the next few weeks. The
+    service and the commune arrive from the slot list (GET); the person chooses the distance
+    and the period (POST)."""
+
+    prestation = forms.SlugField(
+        max_length=60,
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("Choisissez d'abord ce pour quoi vous voulez un rendez-vous."),
+            "invalid": _("Cette prestation n'existe pas."),
+        },
+    )
+    commune = forms.CharField(
+        label=_("Près de quelle commune ?"),
+        help_text=_("Votre commune ou son code postal. Par exemple : Saint-Flour, ou 15100."),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "address-level2", "spellcheck": "false"}),
+        error_messages={
+            "required": _("Indiquez votre commune ou son code postal."),
+            "max_length": _("Le nom de la commune est trop long : 100 caractères au plus."),
+        },
+    )
+    insee = forms.RegexField(regex=INSEE_CODE_REGEX, required=False, widget=forms.HiddenInput)
+    rayon = _radius_field()
+    semaines = _weeks_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rayon"].label = _("Jusqu'à quelle distance ?")
+        self.fields["rayon"].required = True
+        self.fields["rayon"].initial = str(DEFAULT_RADIUS_KM)
+        self.fields["rayon"].error_messages["required"] = _("Choisissez une distance.")
+
+
+class WaitlistPersonForm(PersonForm):
+    """Someone joining the waiting list without an account: the same as for a booking (the
+    number confirmed by the same SMS code), told what the number will be used for."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].help_text = _(
+            "Par exemple 06 12 34 56 78. Nous vous envoyons un code par SMS pour vérifier ce "
+            "numéro ; c'est à ce numéro que nous vous proposerons une place qui se libère."
+        )
+        self.fields["email"].help_text = _("Si vous la donnez, la proposition y est aussi envoyée.")
+
+
+class AgentWaitlistForm(_AwareMixin, forms.Form):
+    """An agent puts someone on the waiting list of a resource they manage (nothing suits on
+    the phone): the person, the resource, from which day and for how long."""
+
+    phone = forms.CharField(
+        label=_("Téléphone de la personne"),
+        help_text=_(
+            "Un portable, pour lui proposer par SMS la place qui se libère. Si ce numéro "
+            "correspond à un compte, l'inscription est faite à son nom."
+        ),
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel", "type": "tel"}),
+        error_messages={"required": _("Indiquez le numéro de téléphone de la personne.")},
+    )
+    name = forms.CharField(
+        label=_("Nom et prénom de la personne"),
+        help_text=_("Inutile si le numéro correspond à un compte."),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    email = forms.EmailField(
+        label=_("Adresse électronique (facultatif)"),
+        help_text=_("Utile si la personne n'a pas de portable."),
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+        error_messages={"invalid": _("Cette adresse électronique n'est pas valide.")},
+    )
+    resource = forms.ModelChoiceField(
+        label=_("Avec qui ou dans quelle salle"),
+        queryset=None,
+        error_messages={
+            "required": _("Choisissez la ressource."),
+            "invalid_choice": _("Vous ne gérez pas cette ressource : choisissez-en une autre."),
+        },
+    )
+    service = forms.ModelChoiceField(
+        label=_("Prestation (facultatif)"),
+        queryset=None,
+        required=False,
+        empty_label=_("— Aucune en particulier —"),
+        error_messages={"invalid_choice": _("Cette prestation n'existe pas.")},
+    )
+    day = forms.DateField(
+        label=_("À partir du"),
+        help_text=_("Vide : à partir d'aujourd'hui."),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Cette date n'est pas valide (jj/mm/aaaa).")},
+    )
+    semaines = _weeks_field()
+
+    def __init__(self, *args, resources, services, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["resource"].queryset = resources
+        self.fields["resource"].label_from_instance = _resource_label
+        self.fields["service"].queryset = services
+        self.fields["semaines"].help_text = _(
+            "La place qui se libère pendant cette période lui est proposée."
+        )
+
+    def clean_phone(self) -> str:
+        try:
+            return normalize_phone(self.cleaned_data["phone"])
+        except ValueError as exc:
+            raise ValidationError(str(exc), code="phone") from exc
+
+    def clean_name(self) -> str:
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean_day(self):
+        day = self.cleaned_data.get("day")
+        if day is not None and day < timezone.localdate():
+            raise ValidationError(_("Cette date est passée : choisissez aujourd'hui ou après."))
+        return day
+
+
+class CalendarFeedForm(forms.Form):
+    """A new personal calendar feed: only a name, to tell feeds apart."""
+
+    name = forms.CharField(
+        label=_("Nom de cet agenda (facultatif)"),
+        help_text=_("Par exemple : « Mon téléphone ». Il vous sert à reconnaître l'adresse."),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={"max_length": _("Le nom doit faire 100 caractères au plus.")},
+    )
+
+
+class ResourceFeedForm(CalendarFeedForm):
+    """A new calendar feed of a resource the agent manages."""
+
+    resource = forms.ModelChoiceField(
+        label=_("Agenda de"),
+        queryset=None,
+        empty_label=None,
+        error_messages={
+            "required": _("Choisissez la personne ou la ressource."),
+            "invalid_choice": _("Vous ne gérez pas cette ressource : choisissez-en une autre."),
+        },
+    )
+
+    field_order = ["resource", "name"]
+
+    def __init__(self, *args, resources, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["resource"].queryset = resources
+        self.fields["resource"].label_from_instance = _resource_label

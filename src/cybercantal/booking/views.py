@@ -3,9 +3,13 @@
 - Public: choose a service, then a commune and a distance, then one of the next free slots;
   confirm it in one click when signed in, or with a name and a mobile number confirmed by a
   6-digit SMS code; a confirmation page to keep.
-- "Mes réservations": upcoming bookings, cancel (with a confirmation step) and reschedule.
+- "Mes réservations": upcoming bookings, cancel (with a confirmation step) and reschedule; the
+  person's waiting-list entries (leave); "Mon agenda sur mon téléphone" (calendar feeds).
+- Waiting list: when no slot suits, join for a service near a commune for 2, 4 or 8 weeks, in
+  one step when signed in, else confirmed by the same SMS code as a booking.
 - Agents: a day or week agenda of a place or a person, actions on each booking, booking for
-  someone on the phone or at the desk, cancelling a whole day.
+  someone on the phone or at the desk (or putting them on the waiting list), cancelling a whole
+  day, publishing a resource's calendar feed.
 
 Everything works without JavaScript (GET forms for searches, POST forms for writes); htmx only
 refreshes the free slots of the agent's booking form in place. Reads go through
@@ -50,21 +54,28 @@ from cybercantal.territory.models import Commune, Place
 from cybercantal.territory.selectors import commune_get, commune_search, place_get
 
 from . import availability as av
-from . import selectors, services
-from .errors import BookingConflict, BookingError
+from . import ical, selectors, services, waitlist
+from .errors import BookingConflict, BookingError, BookingForbidden
 from .forms import (
     DEFAULT_RADIUS_KM,
+    DEFAULT_WAITLIST_WEEKS,
     RADIUS_CHOICES_KM,
+    WAITLIST_WEEKS,
     AgendaForm,
     AgentBookingForm,
     AgentCancelForm,
+    AgentWaitlistForm,
+    CalendarFeedForm,
     CancelDayForm,
     CodeVerifyForm,
     PersonForm,
+    ResourceFeedForm,
     SlotForm,
     SlotSearchForm,
+    WaitlistForm,
+    WaitlistPersonForm,
 )
-from .models import Booking, Resource, Service
+from .models import Booking, CalendarFeedToken, Resource, Service, WaitingListEntry
 from .perms import TERRITORY_STAFF_ROLES, agent_organisation_ids
 
 # Session keys of the booking without an account.
@@ -419,6 +430,7 @@ def slots(request: HttpRequest) -> HttpResponse:
                 "later_url": _url("booking:slots", {**base, "apres": _iso(next_start)}),
                 "later_label": when_text(next_start),
                 "first_url": _url("booking:slots", base),
+                "waitlist_url": _url("booking:waitlist_join", base),
                 "radius_urls": [
                     (km, _url("booking:slots", {**base, "rayon": km}))
                     for km in RADIUS_CHOICES_KM
@@ -615,10 +627,20 @@ def _code_hash(*, nonce: str, phone: str, code: str) -> str:
     return salted_hmac(CODE_SALT, f"{nonce}:{phone}:{code}").hexdigest()
 
 
-def _send_code(request: HttpRequest, *, name: str, phone: str, email: str, query: str):
-    """Text a new 6-digit code to the phone and keep its hash in the session (the code itself
-    is never stored). Returns the rate-limit refusal, or None once sent. Raises ValueError
-    (French) when the number cannot receive SMS.
+def _send_code(
+    request: HttpRequest,
+    *,
+    name: str,
+    phone: str,
+    email: str,
+    query: str,
+    key: str = PENDING_KEY,
+    purpose: str = "booking",
+):
+    """Text a new 6-digit code to the phone and keep its hash in the session under `key`
+    (the code itself is never stored), with `query`: what the code will confirm (the slot's
+    link for a booking, the request for the waiting list). Returns the rate-limit refusal, or
+    None once sent. Raises ValueError (French) when the number cannot receive SMS.
 
     Each code sent and each code tried counts against the number and the address
     (accounts.ratelimit, the counters of the login by SMS code): a paid SMS must not be
@@ -630,11 +652,13 @@ def _send_code(request: HttpRequest, *, name: str, phone: str, email: str, query
     nonce = secrets.token_hex(8)
     minutes = settings.ONE_TIME_CODE_MINUTES
     try:
-        _notify_code(name=name, phone=phone, code=code, nonce=nonce, minutes=minutes)
+        _notify_code(
+            name=name, phone=phone, code=code, nonce=nonce, minutes=minutes, purpose=purpose
+        )
     except ValueError:
         rate_limit_refund(identifier=phone, ip=ip)  # nothing was sent
         raise
-    request.session[PENDING_KEY] = {
+    request.session[key] = {
         "name": name,
         "phone": phone,
         "email": email,
@@ -647,20 +671,102 @@ def _send_code(request: HttpRequest, *, name: str, phone: str, email: str, query
     return None
 
 
-def _notify_code(*, name: str, phone: str, code: str, nonce: str, minutes: int) -> None:
+CODE_MESSAGES = {
+    "booking": gettext_lazy(
+        "%(platform)s : votre code pour confirmer votre rendez-vous est %(code)s. "
+        "Il est valable %(minutes)s minutes. Ne le donnez à personne."
+    ),
+    "waitlist": gettext_lazy(
+        "%(platform)s : votre code pour confirmer votre inscription sur la liste d'attente "
+        "est %(code)s. Il est valable %(minutes)s minutes. Ne le donnez à personne."
+    ),
+}
+
+
+def _notify_code(
+    *, name: str, phone: str, code: str, nonce: str, minutes: int, purpose: str = "booking"
+) -> None:
     platform = settings.CYBERCANTAL_BRANDING["platform_name"]
     notification_send(
         recipient=Recipient(name=name, phone=phone),
         subject=_("Votre code de confirmation"),
-        body=_(
-            "%(platform)s : votre code pour confirmer votre rendez-vous est %(code)s. "
-            "Il est valable %(minutes)s minutes. Ne le donnez à personne."
-        )
-        % {"platform": platform, "code": code, "minutes": minutes},
+        body=str(CODE_MESSAGES[purpose]) % {"platform": platform, "code": code, "minutes": minutes},
         key=f"booking-code:{nonce}",  # no personal data: the key is audited
         channels=["sms"],
         sensitive=True,
     )
+
+
+def _resend_code(
+    request: HttpRequest, *, key: str, pending: dict, purpose: str, back_url: str, code_url: str
+) -> HttpResponse:
+    """ "Recevoir un nouveau code": the same request, a new code."""
+    try:
+        exceeded = _send_code(
+            request,
+            name=pending["name"],
+            phone=pending["phone"],
+            email=pending["email"],
+            query=pending["query"],
+            key=key,
+            purpose=purpose,
+        )
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect(back_url)
+    if exceeded:
+        return _too_many(request, exceeded)
+    messages.info(request, _("Un nouveau code vient de vous être envoyé par SMS."))
+    return redirect(code_url)
+
+
+def _check_code(
+    request: HttpRequest, *, key: str, pending: dict, form: CodeVerifyForm, context: dict
+) -> HttpResponse | None:
+    """Check the code typed in the (valid) form against the session's request under `key`.
+    None when it is right: the request leaves the session and the phone counts as confirmed
+    for a while (VERIFIED_KEY). Otherwise the code page again, with the reason."""
+    phone, ip = pending["phone"], client_ip(request)
+    if exceeded := rate_limit_hit(identifier=phone, ip=ip, action="booking_code_check"):
+        return _too_many(request, exceeded)
+    if not pending.get("hash"):
+        form.add_error("code", _("Trop d'essais avec ce code : demandez un nouveau code."))
+        context["ask_new_code"] = True
+        return render(request, "booking/code.html", context, status=400)
+    if time.time() > pending["expires"]:
+        form.add_error("code", _("Ce code a expiré : demandez un nouveau code ci-dessous."))
+        context["ask_new_code"] = True
+        return render(request, "booking/code.html", context, status=400)
+    expected = _code_hash(nonce=pending["nonce"], phone=phone, code=form.cleaned_data["code"])
+    if not hmac.compare_digest(expected, pending["hash"]):
+        pending["attempts"] += 1
+        left = settings.ONE_TIME_CODE_MAX_ATTEMPTS - pending["attempts"]
+        if left <= 0:
+            pending["hash"] = ""
+            form.add_error("code", _("Trop d'essais avec ce code : demandez un nouveau code."))
+            context["ask_new_code"] = True
+        else:
+            form.add_error(
+                "code",
+                ngettext(
+                    "Ce code ne convient pas. Vérifiez-le : il vous reste %(count)d essai.",
+                    "Ce code ne convient pas. Vérifiez-le : il vous reste %(count)d essais.",
+                    left,
+                )
+                % {"count": left},
+            )
+        request.session[key] = pending
+        return render(request, "booking/code.html", context, status=400)
+
+    request.session.pop(key, None)
+    rate_limit_refund(identifier=phone, ip=ip)  # a right code does not count
+    request.session[VERIFIED_KEY] = {
+        "name": pending["name"],
+        "phone": phone,
+        "email": pending["email"],
+        "until": time.time() + VERIFIED_SECONDS,
+    }
+    return None
 
 
 @never_cache
@@ -723,83 +829,40 @@ def confirm_code(request: HttpRequest) -> HttpResponse:
     if isinstance(slot, HttpResponse):
         request.session.pop(PENDING_KEY, None)
         return slot
-    phone, ip = pending["phone"], client_ip(request)
-    max_attempts = settings.ONE_TIME_CODE_MAX_ATTEMPTS
     form = CodeVerifyForm(request.POST or None)
     context = {
         "slot": slot,
         "when_label": when_text(slot.start),
-        "phone_label": phone_display(phone),
+        "phone_label": phone_display(pending["phone"]),
         "minutes": settings.ONE_TIME_CODE_MINUTES,
         "form": form,
         "step": 3,
+        "code_url": reverse("booking:confirm_code"),
+        "back_url": slot.confirm_url,
     }
 
     if request.method == "POST" and request.POST.get("action") == "renvoyer":
-        try:
-            exceeded = _send_code(
-                request,
-                name=pending["name"],
-                phone=phone,
-                email=pending["email"],
-                query=pending["query"],
-            )
-        except ValueError as exc:
-            messages.error(request, str(exc))
-            return redirect(slot.confirm_url)
-        if exceeded:
-            return _too_many(request, exceeded)
-        messages.info(request, _("Un nouveau code vient de vous être envoyé par SMS."))
-        return redirect("booking:confirm_code")
-
+        return _resend_code(
+            request,
+            key=PENDING_KEY,
+            pending=pending,
+            purpose="booking",
+            back_url=slot.confirm_url,
+            code_url=reverse("booking:confirm_code"),
+        )
     if request.method == "GET":
         return render(request, "booking/code.html", context)
     if not form.is_valid():
         return render(request, "booking/code.html", context, status=400)
-
-    if exceeded := rate_limit_hit(identifier=phone, ip=ip, action="booking_code_check"):
-        return _too_many(request, exceeded)
-    if not pending.get("hash"):
-        form.add_error("code", _("Trop d'essais avec ce code : demandez un nouveau code."))
-        context["ask_new_code"] = True
-        return render(request, "booking/code.html", context, status=400)
-    if time.time() > pending["expires"]:
-        form.add_error("code", _("Ce code a expiré : demandez un nouveau code ci-dessous."))
-        context["ask_new_code"] = True
-        return render(request, "booking/code.html", context, status=400)
-    expected = _code_hash(nonce=pending["nonce"], phone=phone, code=form.cleaned_data["code"])
-    if not hmac.compare_digest(expected, pending["hash"]):
-        pending["attempts"] += 1
-        left = max_attempts - pending["attempts"]
-        if left <= 0:
-            pending["hash"] = ""
-            form.add_error("code", _("Trop d'essais avec ce code : demandez un nouveau code."))
-            context["ask_new_code"] = True
-        else:
-            form.add_error(
-                "code",
-                ngettext(
-                    "Ce code ne convient pas. Vérifiez-le : il vous reste %(count)d essai.",
-                    "Ce code ne convient pas. Vérifiez-le : il vous reste %(count)d essais.",
-                    left,
-                )
-                % {"count": left},
-            )
-        request.session[PENDING_KEY] = pending
-        return render(request, "booking/code.html", context, status=400)
-
-    request.session.pop(PENDING_KEY, None)
-    rate_limit_refund(identifier=phone, ip=ip)  # a right code does not count
-    request.session[VERIFIED_KEY] = {
-        "name": pending["name"],
-        "phone": phone,
-        "email": pending["email"],
-        "until": time.time() + VERIFIED_SECONDS,
-    }
+    refused = _check_code(request, key=PENDING_KEY, pending=pending, form=form, context=context)
+    if refused is not None:
+        return refused
     return _book(
         request,
         slot,
-        person=services.PersonDetails(name=pending["name"], phone=phone, email=pending["email"]),
+        person=services.PersonDetails(
+            name=pending["name"], phone=pending["phone"], email=pending["email"]
+        ),
     )
 
 
@@ -888,7 +951,23 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
             Booking.Status.CONFIRMED,
         )
         booking.deadline_label = when_text(deadline)
-    return render(request, "booking/my_bookings.html", {"bookings": bookings})
+    entries = [
+        _decorate_entry(e)
+        for e in waitlist.waitlist_list(actor=request.user).filter(
+            user=request.user, status__in=ACTIVE_ENTRY_STATUSES
+        )
+    ]
+    return render(
+        request,
+        "booking/my_bookings.html",
+        {
+            "bookings": bookings,
+            "entries": entries,
+            "feeds": _active_feeds(request.user, resources=False),
+            "feed_form": CalendarFeedForm(),
+            "hold_minutes": settings.BOOKING_WAITLIST_HOLD_MINUTES,
+        },
+    )
 
 
 @never_cache
@@ -1205,6 +1284,11 @@ def agenda(request: HttpRequest) -> HttpResponse:
             "cancel_day_url": _url(
                 "booking:cancel_day", {"cible": target, "date": day.isoformat()}
             ),
+            "feeds": _active_feeds(request.user, resources=True),
+            "feed_form": ResourceFeedForm(
+                initial={"resource": resource.pk if resource else targets.resources[0].pk},
+                resources=_agent_resources(request.user),
+            ),
         },
     )
 
@@ -1520,6 +1604,630 @@ def cancel_day(request: HttpRequest) -> HttpResponse:
         % {"count": len(cancelled), "day": day_text(day)},
     )
     return redirect(_url("booking:agenda", {"cible": data["cible"], "date": day.isoformat()}))
+
+
+# --- Waiting list -------------------------------------------------------------------------------
+
+WAITLIST_PENDING_KEY = "booking_waitlist_pending"  # the request, the person, the hashed code
+WAITLIST_RECENT_KEY = "booking_waitlist_recent"  # entries made from this browser (their page)
+ACTIVE_ENTRY_STATUSES = (WaitingListEntry.Status.WAITING, WaitingListEntry.Status.OFFERED)
+
+
+@dataclass
+class WaitlistRequest:
+    """What someone asks the waiting list for: a service near a commune, for a few weeks."""
+
+    service: Service
+    commune: Commune
+    radius: int
+    weeks: int
+
+    @property
+    def params(self) -> dict:
+        return {
+            "prestation": self.service.code,
+            "insee": self.commune.insee_code,
+            "commune": self.commune.name,
+            "rayon": self.radius,
+            "semaines": self.weeks,
+        }
+
+    @property
+    def query(self) -> str:
+        return urlencode(self.params)
+
+    @property
+    def page_url(self) -> str:
+        return _url("booking:waitlist_join", self.params)
+
+    def window(self, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+        return now, now + dt.timedelta(weeks=self.weeks)
+
+    def summary(self, now: dt.datetime) -> str:
+        return _("%(service)s, à moins de %(km)d km de %(commune)s, jusqu'au %(day)s") % {
+            "service": self.service.label,
+            "km": self.radius,
+            "commune": self.commune.name,
+            "day": day_text(self.window(now)[1]),
+        }
+
+
+def _waitlist_request(form: WaitlistForm) -> WaitlistRequest | None:
+    """The request of a bound form, or None with the errors added to the form (an unknown
+    service, a commune not found or ambiguous: its candidates in form.candidates)."""
+    form.candidates = []
+    form.is_valid()
+    data = form.cleaned_data
+    service = _service_by_code(data.get("prestation"))
+    if service is None and "prestation" in data:
+        form.add_error(None, _("Cette prestation n'existe pas ou plus."))
+    commune = None
+    if "commune" in data:
+        text, insee = data["commune"].strip(), data.get("insee") or ""
+        commune = commune_get(insee) if insee else None
+        if commune is None or normalize_search(commune.name) != normalize_search(text):
+            commune, form.candidates = _resolve_commune(text, "")
+        if commune is None and form.candidates:
+            form.add_error(
+                "commune",
+                _("Plusieurs communes correspondent à « %(q)s » : choisissez-la ci-dessous.")
+                % {"q": text},
+            )
+        elif commune is None:
+            form.add_error(
+                "commune",
+                _(
+                    "Aucune commune ne correspond à « %(q)s ». Vérifiez l'orthographe, ou "
+                    "essayez le code postal."
+                )
+                % {"q": text},
+            )
+    if form.errors or service is None or commune is None:
+        return None
+    return WaitlistRequest(service, commune, data["rayon"], data["semaines"])
+
+
+def _remember_entry(request: HttpRequest, entry: WaitingListEntry) -> None:
+    recent = [pk for pk in request.session.get(WAITLIST_RECENT_KEY, []) if pk != entry.pk]
+    request.session[WAITLIST_RECENT_KEY] = [entry.pk, *recent][:RECENT_MAX]
+
+
+def _is_mobile(phone: str) -> bool:
+    try:
+        normalize_phone(phone or "", mobile=True)
+    except ValueError:
+        return False
+    return True
+
+
+def _offer_channels(entry: WaitingListEntry) -> list[str]:
+    """How an offer will reach the person, in words (as waitlist._send_offer sends it: for an
+    account, the preferred channel between SMS and e-mail; else SMS, and e-mail if given)."""
+    if entry.user_id is not None:
+        recipient = Recipient.from_user(entry.user)
+    else:
+        recipient = Recipient(
+            name=entry.person_name, phone=entry.person_phone, email=entry.person_email
+        )
+    sms = (
+        _("par SMS au %(phone)s") % {"phone": phone_display(recipient.phone)}
+        if _is_mobile(recipient.phone)
+        else ""
+    )
+    email = _("par courriel à %(email)s") % {"email": recipient.email} if recipient.email else ""
+    if entry.user_id is not None:
+        order = [sms, email] if recipient.prefers_sms else [email, sms]
+        return [next(channel for channel in order if channel)] if any(order) else []
+    return [channel for channel in (sms, email) if channel]
+
+
+def _decorate_entry(entry: WaitingListEntry) -> WaitingListEntry:
+    """Words the templates show for a waiting-list entry."""
+    entry.what_label = (
+        entry.service.label
+        if entry.service_id
+        else (entry.resource.name if entry.resource_id else "")
+    )
+    if entry.resource_id and entry.service_id:
+        entry.what_label = f"{entry.service.label} — {entry.resource.name}"
+    if entry.place_id:
+        entry.where_label = entry.place.name
+    elif entry.commune_id:
+        entry.where_label = _("à moins de %(km)d km de %(commune)s") % {
+            "km": entry.radius_km,
+            "commune": entry.commune.name,
+        }
+    else:
+        entry.where_label = ""
+    entry.until_label = day_text(entry.window_end)
+    entry.since_label = day_text(entry.created_at) if entry.created_at else ""
+    entry.hold_label = when_text(entry.hold_expires_at) if entry.hold_expires_at else ""
+    entry.offer_label = when_text(entry.offered_start) if entry.offered_start else ""
+    return entry
+
+
+def _join(
+    request: HttpRequest,
+    wreq: WaitlistRequest,
+    *,
+    person: services.PersonDetails | None,
+) -> WaitingListEntry:
+    now = timezone.now()
+    window_start, window_end = wreq.window(now)
+    return waitlist.waitlist_join(
+        actor=request.user,
+        service=wreq.service,
+        commune=wreq.commune,
+        radius_km=wreq.radius,
+        window_start=window_start,
+        window_end=window_end,
+        person=person,
+        now=now,
+    )
+
+
+def _render_waitlist_join(
+    request: HttpRequest,
+    form: WaitlistForm,
+    *,
+    service: Service,
+    wreq: WaitlistRequest | None = None,
+    person_form: WaitlistPersonForm | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "service": service,
+        "wreq": wreq,
+        "candidates": [
+            (c, _url("booking:waitlist_join", {**_waitlist_params(form), "insee": c.insee_code}))
+            for c in getattr(form, "candidates", [])
+        ],
+        "person_form": person_form or WaitlistPersonForm(),
+        "verified": _verified_contact(request),
+        "error": error,
+        "hold_minutes": settings.BOOKING_WAITLIST_HOLD_MINUTES,
+        "login_url": _url(
+            "accounts:login",
+            {"next": _url("booking:waitlist_join", _waitlist_params(form))},
+        ),
+        "back_url": _url("booking:slots", _waitlist_params(form, with_weeks=False)),
+    }
+    return render(request, "booking/waitlist_join.html", context, status=status)
+
+
+def _waitlist_params(form: WaitlistForm, *, with_weeks: bool = True) -> dict:
+    source = form.data if form.is_bound else form.initial
+    params = {"prestation": source.get("prestation", ""), "rayon": source.get("rayon", "")}
+    if source.get("insee"):
+        params["insee"] = source.get("insee")
+    if with_weeks:
+        params["semaines"] = source.get("semaines", "")
+    return params
+
+
+def _waitlist_done_redirect(request: HttpRequest, entry: WaitingListEntry) -> HttpResponse:
+    _remember_entry(request, entry)
+    return redirect("booking:waitlist_done", entry_id=entry.pk)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def waitlist_join(request: HttpRequest) -> HttpResponse:
+    """ "Aucun créneau ne convient ?": join the waiting list of a service near a commune for
+    the next 2, 4 or 8 weeks. In one step when signed in (or with a phone confirmed a moment
+    ago), else with a name and a mobile number confirmed by the booking's SMS code."""
+    if request.method == "GET":
+        service = _service_by_code(request.GET.get("prestation"))
+        if service is None:
+            messages.warning(
+                request, _("Choisissez d'abord ce pour quoi vous voulez un rendez-vous.")
+            )
+            return redirect("booking:start")
+        commune = commune_get(request.GET.get("insee") or "")
+        user = request.user
+        if commune is None and user.is_authenticated and getattr(user, "home_commune_id", None):
+            commune = user.home_commune
+        initial = {
+            "prestation": service.code,
+            "insee": commune.insee_code if commune else "",
+            "commune": commune.name if commune else request.GET.get("commune", "")[:100],
+            "rayon": request.GET.get("rayon") or str(DEFAULT_RADIUS_KM),
+            "semaines": request.GET.get("semaines") or str(DEFAULT_WAITLIST_WEEKS),
+        }
+        if initial["rayon"] not in {str(km) for km in RADIUS_CHOICES_KM}:
+            initial["rayon"] = str(DEFAULT_RADIUS_KM)
+        if initial["semaines"] not in {str(w) for w in WAITLIST_WEEKS}:
+            initial["semaines"] = str(DEFAULT_WAITLIST_WEEKS)
+        return _render_waitlist_join(request, WaitlistForm(initial=initial), service=service)
+
+    form = WaitlistForm(request.POST)
+    service = _service_by_code(request.POST.get("prestation"))
+    if service is None:
+        messages.warning(request, _("Cette prestation n'existe pas ou plus : choisissez-en une."))
+        return redirect("booking:start")
+    action = request.POST.get("action", "")
+    if action == "autre-personne":
+        request.session.pop(VERIFIED_KEY, None)
+        return redirect(_url("booking:waitlist_join", _waitlist_params(form)))
+    wreq = _waitlist_request(form)
+    if wreq is None:
+        return _render_waitlist_join(
+            request, form, service=service, person_form=WaitlistPersonForm(request.POST), status=400
+        )
+
+    person = None
+    if not request.user.is_authenticated:
+        verified = _verified_contact(request)
+        if verified and action == "inscrire":
+            person = services.PersonDetails(
+                name=verified["name"], phone=verified["phone"], email=verified["email"]
+            )
+        else:
+            person_form = WaitlistPersonForm(request.POST)
+            if not person_form.is_valid():
+                return _render_waitlist_join(
+                    request, form, service=service, person_form=person_form, status=400
+                )
+            data = person_form.cleaned_data
+            try:
+                exceeded = _send_code(
+                    request,
+                    name=data["name"],
+                    phone=data["phone"],
+                    email=data["email"],
+                    query=wreq.query,
+                    key=WAITLIST_PENDING_KEY,
+                    purpose="waitlist",
+                )
+            except ValueError as exc:
+                person_form.add_error("phone", str(exc))
+                return _render_waitlist_join(
+                    request, form, service=service, person_form=person_form, status=400
+                )
+            if exceeded:
+                return _too_many(request, exceeded)
+            return redirect("booking:waitlist_code")
+    try:
+        entry = _join(request, wreq, person=person)
+    except BookingError as exc:
+        return _render_waitlist_join(
+            request, form, service=service, error=exc.message, status=exc.status_code
+        )
+    return _waitlist_done_redirect(request, entry)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def waitlist_code(request: HttpRequest) -> HttpResponse:
+    """The SMS code of a waiting-list request without an account: the booking's code, with
+    the same limits (views._send_code, views._check_code)."""
+    pending = request.session.get(WAITLIST_PENDING_KEY)
+    if not pending:
+        messages.info(
+            request,
+            _("Votre demande a expiré ou est déjà confirmée : recommencez votre inscription."),
+        )
+        return redirect("booking:start")
+    form_request = WaitlistForm(QueryDict(pending["query"]))
+    wreq = _waitlist_request(form_request)
+    if wreq is None:
+        request.session.pop(WAITLIST_PENDING_KEY, None)
+        messages.warning(request, _("Cette demande n'est plus valable : recommencez-la."))
+        return redirect("booking:start")
+    code_url = reverse("booking:waitlist_code")
+    form = CodeVerifyForm(request.POST or None)
+    context = {
+        "purpose": "waitlist",
+        "summary": wreq.summary(timezone.now()),
+        "phone_label": phone_display(pending["phone"]),
+        "minutes": settings.ONE_TIME_CODE_MINUTES,
+        "form": form,
+        "code_url": code_url,
+        "back_url": wreq.page_url,
+    }
+    if request.method == "POST" and request.POST.get("action") == "renvoyer":
+        return _resend_code(
+            request,
+            key=WAITLIST_PENDING_KEY,
+            pending=pending,
+            purpose="waitlist",
+            back_url=wreq.page_url,
+            code_url=code_url,
+        )
+    if request.method == "GET":
+        return render(request, "booking/code.html", context)
+    if not form.is_valid():
+        return render(request, "booking/code.html", context, status=400)
+    refused = _check_code(
+        request, key=WAITLIST_PENDING_KEY, pending=pending, form=form, context=context
+    )
+    if refused is not None:
+        return refused
+    person = services.PersonDetails(
+        name=pending["name"], phone=pending["phone"], email=pending["email"]
+    )
+    try:
+        entry = _join(request, wreq, person=person)
+    except BookingError as exc:
+        return _render_waitlist_join(
+            request,
+            WaitlistForm(initial=wreq.params),
+            service=wreq.service,
+            error=exc.message,
+            status=exc.status_code,
+        )
+    return _waitlist_done_redirect(request, entry)
+
+
+@never_cache
+@require_safe
+def waitlist_done(request: HttpRequest, entry_id: int) -> HttpResponse:
+    """The confirmation of an inscription: for the person (their account, or this browser),
+    or for the agent who made it."""
+    entry = (
+        WaitingListEntry.objects.select_related(
+            "service", "resource__place", "place", "commune", "user"
+        )
+        .filter(pk=entry_id)
+        .first()
+    )
+    user = request.user
+    allowed = entry is not None and (
+        entry.pk in request.session.get(WAITLIST_RECENT_KEY, [])
+        or (user.is_authenticated and user.pk in (entry.user_id, entry.created_by_id))
+    )
+    if not allowed:
+        raise Http404(_("Cette inscription n'existe pas, ou vous ne pouvez pas la voir."))
+    _decorate_entry(entry)
+    return render(
+        request,
+        "booking/waitlist_done.html",
+        {
+            "entry": entry,
+            "channels": _offer_channels(entry),
+            "hold_minutes": settings.BOOKING_WAITLIST_HOLD_MINUTES,
+            "is_holder": user.is_authenticated and entry.user_id == user.pk,
+            "for_someone_else": user.is_authenticated
+            and entry.created_by_id == user.pk
+            and entry.user_id != user.pk,
+        },
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_waitlist_leave(request: HttpRequest, entry_id: int) -> HttpResponse:
+    """Leave the waiting list (a confirmation step, then waitlist_leave): one's own entries
+    only; anyone else's answers 404."""
+    entry = (
+        waitlist.waitlist_list(actor=request.user)
+        .filter(pk=entry_id, user=request.user, status__in=ACTIVE_ENTRY_STATUSES)
+        .first()
+    )
+    if entry is None:
+        raise Http404(_("Cette inscription n'existe pas ou est terminée."))
+    _decorate_entry(entry)
+    context = {"entry": entry, "error": ""}
+    if request.method == "POST":
+        try:
+            waitlist.waitlist_leave(actor=request.user, entry=entry)
+        except BookingError as exc:
+            context["error"] = exc.message
+            return render(
+                request, "booking/my_waitlist_leave.html", context, status=exc.status_code
+            )
+        messages.success(
+            request,
+            _("Vous n'êtes plus sur la liste d'attente : %(what)s.") % {"what": entry.what_label},
+        )
+        return redirect("booking:my_bookings")
+    return render(request, "booking/my_waitlist_leave.html", context)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def agent_waitlist(request: HttpRequest) -> HttpResponse:
+    """An agent puts someone on the waiting list of a resource they manage, when no free slot
+    suits the person on the phone. Reached from the booking form ("Rien ne convient ?"), whose
+    values it takes over."""
+    resources = _require_agent(request)
+    resource_qs = _agent_resources(request.user)
+    service_qs = selectors.service_list().filter(resources__in=resource_qs).distinct()
+    joining = request.method == "POST" and request.POST.get("action") == "inscrire"
+    if joining:
+        form = AgentWaitlistForm(request.POST, resources=resource_qs, services=service_qs)
+    else:
+        source = request.POST if request.method == "POST" else request.GET
+        form = AgentWaitlistForm(
+            initial={
+                "phone": source.get("phone", ""),
+                "name": source.get("name", ""),
+                "email": source.get("email", ""),
+                "resource": source.get("resource") or source.get("ressource") or resources[0].pk,
+                "service": source.get("service", ""),
+                "day": source.get("day") or source.get("date") or "",
+                "semaines": str(DEFAULT_WAITLIST_WEEKS),
+            },
+            resources=resource_qs,
+            services=service_qs,
+        )
+    phone_raw = ((request.POST if joining else form.initial).get("phone") or "").strip()
+    phone, account = _account_for_phone(phone_raw)
+    error, status = "", 200
+    if joining:
+        status = 400
+        if form.is_valid():
+            cleaned = form.cleaned_data
+            if account is None and not cleaned["name"]:
+                form.add_error(
+                    "name", _("Aucun compte n'a ce numéro : indiquez le nom de la personne.")
+                )
+            else:
+                now = timezone.now()
+                window_start = max(now, _day_bounds(cleaned["day"])[0]) if cleaned["day"] else now
+                person = None
+                if account is None:
+                    person = services.PersonDetails(
+                        name=cleaned["name"], phone=cleaned["phone"], email=cleaned["email"]
+                    )
+                try:
+                    entry = waitlist.waitlist_join(
+                        actor=request.user,
+                        resource=cleaned["resource"],
+                        service=cleaned["service"],
+                        window_start=window_start,
+                        window_end=window_start + dt.timedelta(weeks=cleaned["semaines"]),
+                        for_user=account,
+                        person=person,
+                        now=now,
+                    )
+                except BookingError as exc:
+                    error, status = exc.message, exc.status_code
+                else:
+                    return redirect("booking:waitlist_done", entry_id=entry.pk)
+    return render(
+        request,
+        "booking/agent_waitlist.html",
+        {
+            "form": form,
+            "account": account,
+            "phone_searched": bool(phone_raw),
+            "phone_unreadable": bool(phone_raw) and not phone,
+            "error": error,
+            "hold_minutes": settings.BOOKING_WAITLIST_HOLD_MINUTES,
+        },
+        status=status,
+    )
+
+
+# --- Calendar feeds ("Mon agenda sur mon téléphone", a resource's agenda) ----------------------
+
+
+def _decorate_feed(feed: CalendarFeedToken) -> CalendarFeedToken:
+    feed.created_label = when_text(feed.created_at)
+    feed.last_used_label = when_text(feed.last_used_at) if feed.last_used_at else ""
+    return feed
+
+
+def _active_feeds(user, *, resources: bool) -> list[CalendarFeedToken]:
+    feeds = ical.calendar_feed_list(actor=user).filter(
+        revoked_at__isnull=True, resource__isnull=not resources
+    )
+    return [_decorate_feed(f) for f in feeds]
+
+
+def _render_feed_created(request: HttpRequest, feed: CalendarFeedToken, raw: str) -> HttpResponse:
+    """The new feed's secret address, shown this once (never stored, never in a redirect)."""
+    url = ical.absolute_url(ical.calendar_feed_path(raw))
+    webcal = "webcal://" + url.split("://", 1)[-1]
+    response = render(
+        request,
+        "booking/feed_created.html",
+        {
+            "feed": _decorate_feed(feed),
+            "feed_url": url,
+            "webcal_url": webcal,
+            "back_url": (
+                _url("booking:agenda", {"cible": f"ressource-{feed.resource_id}"})
+                if feed.resource_id
+                else reverse("booking:my_bookings") + "#agenda-telephone"
+            ),
+        },
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_feed_create(request: HttpRequest) -> HttpResponse:
+    """A new personal feed: the person's own bookings, for their phone's calendar. A GET (back
+    from the login page) leads to the form on "Mes réservations"."""
+    if request.method == "GET":
+        return redirect(reverse("booking:my_bookings") + "#agenda-telephone")
+    form = CalendarFeedForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("name", []):
+            messages.error(request, error)
+        return redirect(reverse("booking:my_bookings") + "#agenda-telephone")
+    try:
+        feed, raw = ical.calendar_feed_create(actor=request.user, name=form.cleaned_data["name"])
+    except BookingError as exc:
+        messages.error(request, exc.message)
+        return redirect(reverse("booking:my_bookings") + "#agenda-telephone")
+    return _render_feed_created(request, feed, raw)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def agenda_feed_create(request: HttpRequest) -> HttpResponse:
+    """A new feed of a resource the agent manages (403 for anyone else). A GET leads to the
+    form on the agenda page."""
+    resources = _require_agent(request)
+    if request.method == "GET":
+        return redirect(reverse("booking:agenda") + "#titre-agendas-en-ligne")
+    raw_id = request.POST.get("resource", "")
+    if raw_id.isdigit() and not any(r.pk == int(raw_id) for r in resources):
+        raise PermissionDenied(_("Vous ne gérez pas cette ressource."))
+    form = ResourceFeedForm(request.POST, resources=_agent_resources(request.user))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("booking:agenda")
+    try:
+        feed, raw = ical.calendar_feed_create(
+            actor=request.user,
+            resource=form.cleaned_data["resource"],
+            name=form.cleaned_data["name"],
+        )
+    except BookingForbidden as exc:
+        raise PermissionDenied(exc.message) from exc
+    except BookingError as exc:
+        messages.error(request, exc.message)
+        return redirect("booking:agenda")
+    return _render_feed_created(request, feed, raw)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def feed_revoke(request: HttpRequest, feed_id: int) -> HttpResponse:
+    """Revoke one of one's feeds, personal or of a resource (a confirmation step first);
+    anyone else's answers 404."""
+    feed = (
+        ical.calendar_feed_list(actor=request.user)
+        .filter(pk=feed_id, revoked_at__isnull=True)
+        .first()
+    )
+    if feed is None:
+        raise Http404(_("Cet agenda en ligne n'existe pas ou est déjà révoqué."))
+    _decorate_feed(feed)
+    back = (
+        _url("booking:agenda", {"cible": f"ressource-{feed.resource_id}"})
+        if feed.resource_id
+        else reverse("booking:my_bookings") + "#agenda-telephone"
+    )
+    if request.method == "POST":
+        try:
+            ical.calendar_feed_revoke(actor=request.user, feed=feed)
+        except BookingError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("L'agenda « %(name)s » est révoqué : son adresse ne fonctionne plus.")
+                % {"name": feed.name},
+            )
+        return redirect(back)
+    return render(request, "booking/feed_revoke.html", {"feed": feed, "back": back})
 
 
 # --- Home page entries (core.registries), registered from BookingConfig.ready() --------------
