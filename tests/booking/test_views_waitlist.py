@@ -14,7 +14,7 @@ from django.utils import timezone
 from cybercantal.accounts.models import Role
 from cybercantal.booking import services
 from cybercantal.booking.models import WaitingListEntry
-from cybercantal.booking.views import WAITLIST_PENDING_KEY
+from cybercantal.booking.views.waitlist import WAITLIST_PENDING_KEY
 from cybercantal.core.models import AuditLog
 from tests.accounts.factories import MembershipFactory, UserFactory
 from tests.territory.factories import CommuneFactory, OrganisationFactory, PlaceFactory
