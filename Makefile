@@ -40,8 +40,19 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
 
-bench: $(STAMP)
-	$(BIN)/python bench/run.py
+# django-appointment, which bench/bench_booking.py compares the booking engine with, lives in a
+# virtualenv of its own (var/bench-venv, requirements/bench.txt), never in .venv: it is no
+# dependency of CyberCantal. Offline, the comparison is skipped and said so. BENCH=booking
+# runs one benchmark; DATABASE_URL=postgres://… runs them on PostgreSQL.
+BENCH_VENV := var/bench-venv
+$(BENCH_VENV)/.installed-stamp: requirements/bench.txt
+	( test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV) ) \
+	  && $(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $< \
+	  && touch $@ \
+	  || echo "django-appointment non installé : la comparaison sera sautée."
+
+bench: $(STAMP) $(BENCH_VENV)/.installed-stamp
+	BENCH_APPOINTMENT_PYTHON=$(BENCH_VENV)/bin/python $(BIN)/python bench/run.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

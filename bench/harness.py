@@ -6,8 +6,9 @@ starts one per file) so that each one gets a fresh database:
 
 - SQLite (default): a new file in a temporary directory (CYBERCANTAL_VAR_DIR points there),
   migrated from scratch; var/ is never touched.
-- PostgreSQL (DATABASE_URL set): a test database created, migrated and dropped by Django's
-  test machinery (test_<name>), as pytest does; the database DATABASE_URL names is not touched.
+- PostgreSQL (DATABASE_URL set): a database of its own, bench_<name>_<pid>, created, migrated
+  and dropped by Django's test machinery; neither the database DATABASE_URL names nor the
+  test_<name> database that pytest may be using at the same time is touched.
 
 Figures, not assertions: nothing here fails because something is slow.
 """
@@ -34,6 +35,11 @@ class Bench:
     def __init__(self, name: str) -> None:
         self.name = name
         self.results: dict[str, dict] = {}
+        # Optional, printed by run.py after the table: datasets built, targets met or missed,
+        # notes (what was scaled down, what could not run).
+        self.datasets: dict[str, dict] = {}
+        self.targets: list[dict] = []
+        self.notes: list[str] = []
 
     def measure(
         self,
@@ -60,14 +66,32 @@ class Bench:
         # A wrapper rather than connection.queries: requests reset that log when they start.
         with connection.execute_wrapper(queries):
             fn()
-        timings = []
+        timings, cpu = [], []
         for _ in range(repeat):
             if setup:
                 setup()
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             fn()
             timings.append(time.perf_counter() - start)
-        figures = summarise(timings) | {"queries": queries.count} | extra
+            cpu.append(time.thread_time() - start_cpu)
+        return self.record(label, timings, queries=queries.count, cpu=cpu, **extra)
+
+    def record(
+        self,
+        label: str,
+        timings: list[float],
+        *,
+        queries: int | None,
+        cpu: list[float] | None = None,
+        **extra,
+    ) -> dict:
+        """Store figures for timings measured elsewhere (threads, another process). `cpu`:
+        the CPU time of this process's thread for each call (the rest is waiting: the
+        database server, the lock, other processes on the machine)."""
+        figures = summarise(timings) | {"queries": queries}
+        if cpu:
+            figures["cpu_median_ms"] = round(statistics.median(cpu) * 1000, 3)
+        figures |= extra
         self.results[label] = figures
         print(f"  {label}: {figures['median_ms']:.2f} ms (médiane)", file=sys.stderr)
         return figures
@@ -112,6 +136,9 @@ def environment() -> dict:
         "django": django.get_version(),
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
+        # Other work on the machine slows every figure: the 1, 5 and 15-minute load averages
+        # when the benchmark ended (more than cpu_count: the figures are pessimistic).
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "settings": os.environ["DJANGO_SETTINGS_MODULE"],
     }
 
@@ -138,6 +165,7 @@ def main(run: Callable[[Bench], None], name: str) -> None:
             call_command("migrate", verbosity=0)
         else:
             old_name = connection.settings_dict["NAME"]
+            connection.settings_dict.setdefault("TEST", {})["NAME"] = f"bench_{name}_{os.getpid()}"
             connection.creation.create_test_db(verbosity=0, autoclobber=True)
         bench = Bench(name)
         started = time.perf_counter()
@@ -149,6 +177,9 @@ def main(run: Callable[[Bench], None], name: str) -> None:
             "environment": environment(),
             "benchmarks": bench.results,
         }
+        for key in ("datasets", "targets", "notes"):
+            if getattr(bench, key):
+                document[key] = getattr(bench, key)
     finally:
         if old_name is not None:
             connection.creation.destroy_test_db(old_name, verbosity=0)

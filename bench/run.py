@@ -1,5 +1,7 @@
 """Run every benchmark (bench/bench_*.py), each in its own process on a fresh database, write
-bench/results/<name>.json and print a summary. `make bench` calls it.
+bench/results/<name>.json (the latest run of each), merge it into bench/results.json (the
+latest run of each benchmark on each database: {"runs": {"sqlite": {...}, "postgresql":
+{...}}}) and print a summary. `make bench` calls it.
 
     .venv/bin/python bench/run.py              every benchmark
     .venv/bin/python bench/run.py territory    only bench/bench_territory.py
@@ -16,6 +18,7 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
+AGGREGATE = BENCH_DIR / "results.json"
 
 
 def main(selected: list[str]) -> int:
@@ -40,6 +43,8 @@ def main(selected: list[str]) -> int:
             failed.append(name)
             continue
         documents.append(json.loads(output.read_text()))
+    if documents:
+        aggregate(documents)
     for document in documents:
         print_summary(document)
     if failed:
@@ -48,11 +53,27 @@ def main(selected: list[str]) -> int:
     return 0
 
 
+def aggregate(documents: list[dict]) -> None:
+    """Merge these runs into bench/results.json, keyed by database vendor then benchmark, so
+    that a SQLite run and a PostgreSQL run sit side by side."""
+    try:
+        merged = json.loads(AGGREGATE.read_text())
+    except (FileNotFoundError, ValueError):
+        merged = {}
+    runs = merged.setdefault("runs", {})
+    for document in documents:
+        vendor = document["environment"]["database_vendor"]
+        runs.setdefault(vendor, {})[document["name"]] = document
+    merged["updated"] = max(d["date"] for d in documents)
+    AGGREGATE.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
+
+
 def print_summary(document: dict) -> None:
     env = document["environment"]
     print(
         f"\n{document['name']} — {env['database_vendor']} {env['database_version']}, "
         f"Python {env['python']}, Django {env['django']}, {env['cpu_count']} CPU, "
+        f"charge {'/'.join(map(str, env.get('load_average', [])))}, "
         f"{document['date']} → bench/results/{document['name']}.json"
     )
     header = ("opération", "médiane ms", "p95 ms", "ops/s", "requêtes", "résultats")
@@ -62,7 +83,7 @@ def print_summary(document: dict) -> None:
             f"{f['median_ms']:.2f}",
             f"{f['p95_ms']:.2f}",
             f"{f['ops_per_s']:.0f}" if f["ops_per_s"] else "-",
-            str(f["queries"]),
+            "-" if f["queries"] is None else str(f["queries"]),
             str(f.get("results", "")),
         )
         for label, f in document["benchmarks"].items()
@@ -75,6 +96,15 @@ def print_summary(document: dict) -> None:
         print("  ".join(cells))
         if number == 0:
             print("  ".join("-" * w for w in widths))
+    for name, dataset in document.get("datasets", {}).items():
+        sizes = ", ".join(f"{k} {v}" for k, v in dataset.items() if k not in ("name", "notes"))
+        print(f"jeu « {name} » : {sizes}")
+    if document.get("targets"):
+        print("\nobjectifs :")
+        for target in document["targets"]:
+            print(f"  [{target['status']}] {target['target']} — {target['detail']}")
+    for note in document.get("notes", []):
+        print(f"  note : {note}")
 
 
 if __name__ == "__main__":
