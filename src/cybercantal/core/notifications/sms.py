@@ -4,6 +4,7 @@ settings.SMS_BACKEND names the backend class (dotted path), like EMAIL_BACKEND f
 ConsoleSmsBackend in development, LocmemSmsBackend in tests, HttpSmsBackend in production.
 """
 
+import abc
 import json
 import math
 import sys
@@ -121,13 +122,13 @@ def check_sms_text(text: str) -> None:
         )
 
 
-class SmsBackend:
+class SmsBackend(abc.ABC):
     """What every SMS backend implements."""
 
+    @abc.abstractmethod
     def send(self, *, to: str, text: str) -> str:
         """Send `text` to `to` (E.164) and return the provider's message id. Raises if the
         provider did not accept the message."""
-        raise NotImplementedError
 
 
 def get_sms_backend() -> SmsBackend:
