@@ -15,6 +15,7 @@ import datetime as dt
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -718,8 +719,11 @@ def bookings_cancel_day(
 
 
 def _after_commit(booking: Booking, event: str) -> None:
-    """Tell the person (and anyone waiting) once the transaction has committed."""
-    from .notifications import booking_event
+    """Tell the person (and anyone waiting) once the transaction has committed, through a
+    background task. robust: the booking is committed by then, and a queue failure must not
+    turn it into an error page."""
+    from .tasks import booking_event_task
 
-    booking_pk = booking.pk
-    transaction.on_commit(lambda: booking_event(booking_id=booking_pk, event=event))
+    transaction.on_commit(
+        partial(booking_event_task.enqueue, booking_id=booking.pk, event=event), robust=True
+    )

@@ -17,6 +17,17 @@ import datetime as dt
 from django_tasks import task
 
 
+@task(queue_name="notifications")
+def booking_event_task(*, booking_id: int, event: str) -> None:
+    """Tell the person about a booking event and let the waiting list know of a freed slot,
+    in the worker: the request that booked or cancelled does not pay for composing messages,
+    calendar attachments and waiting-list offers (half of a booking's CPU time, measured in
+    bench/README.md)."""
+    from .notifications import booking_event
+
+    booking_event(booking_id=booking_id, event=event)
+
+
 @task()
 def booking_reminders_task() -> int:
     """Send the reminders that are due (booking.notifications.booking_reminders_send)."""
