@@ -268,15 +268,10 @@ class CancelDayForm(forms.Form):
         return reason
 
 
-class AgentBookingForm(_AwareMixin, forms.Form):
-    """An agent books for someone on the phone or at the desk: the person (found by their
-    phone number when they have an account, else typed in), a resource, one of the free slots
-    listed on the page, the channel."""
-
-    CHANNELS = [
-        (Booking.Channel.PHONE, _("Par téléphone")),
-        (Booking.Channel.DESK, _("Au guichet")),
-    ]
+class _AgentForSomeoneForm(_AwareMixin, forms.Form):
+    """What an agent types for someone on the phone or at the desk (booking them, or putting
+    them on a waiting list): the person, found by their phone number when they have an
+    account, else named, and one of the resources the agent manages."""
 
     phone = forms.CharField(
         label=_("Téléphone de la personne"),
@@ -313,6 +308,33 @@ class AgentBookingForm(_AwareMixin, forms.Form):
         empty_label=_("— Aucune en particulier —"),
         error_messages={"invalid_choice": _("Cette prestation n'existe pas.")},
     )
+
+    def __init__(self, *args, resources, services, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["resource"].queryset = resources
+        self.fields["resource"].label_from_instance = _resource_label
+        self.fields["service"].queryset = services
+
+    def clean_phone(self) -> str:
+        try:
+            return normalize_phone(self.cleaned_data["phone"])
+        except ValueError as exc:
+            raise ValidationError(str(exc), code="phone") from exc
+
+    def clean_name(self) -> str:
+        return " ".join(self.cleaned_data["name"].split())
+
+
+class AgentBookingForm(_AgentForSomeoneForm):
+    """An agent books for someone on the phone or at the desk: the person (found by their
+    phone number when they have an account, else typed in), a resource, one of the free slots
+    listed on the page, the channel."""
+
+    CHANNELS = [
+        (Booking.Channel.PHONE, _("Par téléphone")),
+        (Booking.Channel.DESK, _("Au guichet")),
+    ]
+
     day = forms.DateField(
         label=_("Créneaux à partir du"),
         required=False,
@@ -339,21 +361,6 @@ class AgentBookingForm(_AwareMixin, forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-
-    def __init__(self, *args, resources, services, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["resource"].queryset = resources
-        self.fields["resource"].label_from_instance = _resource_label
-        self.fields["service"].queryset = services
-
-    def clean_phone(self) -> str:
-        try:
-            return normalize_phone(self.cleaned_data["phone"])
-        except ValueError as exc:
-            raise ValidationError(str(exc), code="phone") from exc
-
-    def clean_name(self) -> str:
-        return " ".join(self.cleaned_data["name"].split())
 
     def clean_slot(self):
         return self._aware(self.cleaned_data.get("slot"))
@@ -431,49 +438,10 @@ class WaitlistPersonForm(PersonForm):
         self.fields["email"].help_text = _("Si vous la donnez, la proposition y est aussi envoyée.")
 
 
-class AgentWaitlistForm(_AwareMixin, forms.Form):
+class AgentWaitlistForm(_AgentForSomeoneForm):
     """An agent puts someone on the waiting list of a resource they manage (nothing suits on
     the phone): the person, the resource, from which day and for how long."""
 
-    phone = forms.CharField(
-        label=_("Téléphone de la personne"),
-        help_text=_(
-            "Un portable, pour lui proposer par SMS la place qui se libère. Si ce numéro "
-            "correspond à un compte, l'inscription est faite à son nom."
-        ),
-        max_length=40,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel", "type": "tel"}),
-        error_messages={"required": _("Indiquez le numéro de téléphone de la personne.")},
-    )
-    name = forms.CharField(
-        label=_("Nom et prénom de la personne"),
-        help_text=_("Inutile si le numéro correspond à un compte."),
-        max_length=200,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-    )
-    email = forms.EmailField(
-        label=_("Adresse électronique (facultatif)"),
-        help_text=_("Utile si la personne n'a pas de portable."),
-        required=False,
-        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
-        error_messages={"invalid": _("Cette adresse électronique n'est pas valide.")},
-    )
-    resource = forms.ModelChoiceField(
-        label=_("Avec qui ou dans quelle salle"),
-        queryset=None,
-        error_messages={
-            "required": _("Choisissez la ressource."),
-            "invalid_choice": _("Vous ne gérez pas cette ressource : choisissez-en une autre."),
-        },
-    )
-    service = forms.ModelChoiceField(
-        label=_("Prestation (facultatif)"),
-        queryset=None,
-        required=False,
-        empty_label=_("— Aucune en particulier —"),
-        error_messages={"invalid_choice": _("Cette prestation n'existe pas.")},
-    )
     day = forms.DateField(
         label=_("À partir du"),
         help_text=_("Vide : à partir d'aujourd'hui."),
@@ -483,23 +451,17 @@ class AgentWaitlistForm(_AwareMixin, forms.Form):
     )
     semaines = _weeks_field()
 
-    def __init__(self, *args, resources, services, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["resource"].queryset = resources
-        self.fields["resource"].label_from_instance = _resource_label
-        self.fields["service"].queryset = services
+        self.fields["phone"].help_text = _(
+            "Un portable, pour lui proposer par SMS la place qui se libère. Si ce numéro "
+            "correspond à un compte, l'inscription est faite à son nom."
+        )
+        self.fields["email"].help_text = _("Utile si la personne n'a pas de portable.")
+        self.fields["resource"].error_messages["required"] = _("Choisissez la ressource.")
         self.fields["semaines"].help_text = _(
             "La place qui se libère pendant cette période lui est proposée."
         )
-
-    def clean_phone(self) -> str:
-        try:
-            return normalize_phone(self.cleaned_data["phone"])
-        except ValueError as exc:
-            raise ValidationError(str(exc), code="phone") from exc
-
-    def clean_name(self) -> str:
-        return " ".join(self.cleaned_data["name"].split())
 
     def clean_day(self):
         day = self.cleaned_data.get("day")
