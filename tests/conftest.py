@@ -67,9 +67,13 @@ def sms_outbox():
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Rate-limit counters live in the cache: every test starts with none."""
+    """Rate-limit counters live in the cache, rules in the search's memory: every test starts
+    with none (a rolled-back database gives the next resource the same key and version)."""
     from django.core.cache import cache
 
+    from cybercantal.booking import rules_cache
+
     cache.clear()
+    rules_cache.clear()
     yield
     cache.clear()

@@ -15,6 +15,19 @@ class BookingConfig(AppConfig):
     verbose_name = _("Réservations")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from . import rules_cache
+        from .models import AvailabilityRule
+
+        # Cache invalidation only: no business logic hides in signals.
+        for name, signal in (("saved", post_save), ("deleted", post_delete)):
+            signal.connect(
+                rules_cache.on_rule_written,
+                sender=AvailabilityRule,
+                dispatch_uid=f"booking.rules_cache.rule_{name}",
+            )
+
         from cybercantal.core.registries import DemoSeeder, demo_seeders
 
         demo_seeders.register(

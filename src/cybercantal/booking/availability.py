@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import heapq
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import intervals as iv
-from .models import Allocation, AvailabilityRule, Closure, Resource
+from .models import Allocation, AvailabilityRule, Closure, Resource, parse_weeks_of_month
 
 
 @dataclass(frozen=True, order=True)
@@ -57,6 +58,55 @@ class AvailabilityData:
     allocations: dict[int, list[tuple[dt.datetime, dt.datetime, int]]]
 
 
+def load_rules(
+    resources: Sequence[Resource],
+    since: dt.date,
+    until: dt.date | None = None,
+) -> dict[int, list[iv.RuleSpec]]:
+    """The weekly rules of the resources valid at some point between the two days (a day of
+    margin each side: local and UTC dates differ), one query of plain tuples (building model
+    instances cost more than all the slot arithmetic). A rule naming no place is at the
+    resource's usual place."""
+    default_place = {r.pk: r.place_id for r in resources}
+    rules: dict[int, list[iv.RuleSpec]] = defaultdict(list)
+    valid = Q(valid_until__isnull=True) | Q(valid_until__gte=since - dt.timedelta(days=1))
+    if until is not None:
+        valid &= Q(valid_from__isnull=True) | Q(valid_from__lte=until + dt.timedelta(days=1))
+    rows = (
+        AvailabilityRule.objects.filter(resource_id__in=list(default_place))
+        .filter(valid)
+        .order_by()
+        .values_list(
+            "resource_id",
+            "weekday",
+            "start_time",
+            "end_time",
+            "valid_from",
+            "valid_until",
+            "weeks_of_month",
+            "place_id",
+        )
+    )
+    for resource_id, weekday, opens, closes, valid_from, valid_until, weeks, place_id in rows:
+        rules[resource_id].append(
+            iv.RuleSpec(
+                weekday,
+                opens,
+                closes,
+                valid_from,
+                valid_until,
+                _weeks(weeks),
+                place_id or default_place[resource_id],
+            )
+        )
+    return rules
+
+
+@functools.lru_cache(maxsize=256)
+def _weeks(value: str) -> frozenset[int]:
+    return parse_weeks_of_month(value)
+
+
 def load_availability_data(
     resources: Sequence[Resource],
     start: dt.datetime,
@@ -64,42 +114,35 @@ def load_availability_data(
     *,
     exclude_booking_id: int | None = None,
     with_allocations: bool = True,
+    rules: dict[int, list[iv.RuleSpec]] | None = None,
 ) -> AvailabilityData:
+    """Rules (unless given: a search over growing windows reads them once), closures and
+    active allocations of the resources around [start, end)."""
     ids = [r.pk for r in resources]
-    rules: dict[int, list[iv.RuleSpec]] = defaultdict(list)
+    if rules is None:
+        rules = load_rules(resources, start.date(), end.date())
     place_ids = {r.place_id for r in resources if r.place_id}
-    default_place = {r.pk: r.place_id for r in resources}
-    for rule in AvailabilityRule.objects.filter(resource_id__in=ids).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=start.date() - dt.timedelta(days=1)),
-        Q(valid_from__isnull=True) | Q(valid_from__lte=end.date() + dt.timedelta(days=1)),
-    ):
-        place_id = rule.place_id or default_place[rule.resource_id]
-        if place_id:
-            place_ids.add(place_id)
-        rules[rule.resource_id].append(
-            iv.RuleSpec(
-                rule.weekday,
-                rule.start_time,
-                rule.end_time,
-                rule.valid_from,
-                rule.valid_until,
-                rule.week_numbers,
-                place_id,
-            )
-        )
+    place_ids.update(
+        spec.place_id for resource_id in ids for spec in rules.get(resource_id, ()) if spec.place_id
+    )
     closures_global: list = []
     closures_by_resource: dict[int, list] = defaultdict(list)
     closures_by_place: dict[int, list] = defaultdict(list)
-    for closure in Closure.objects.filter(start__lt=end, end__gt=start).filter(
-        Q(resource_id__in=ids)
-        | Q(place_id__in=place_ids)
-        | Q(resource__isnull=True, place__isnull=True)
+    for resource_id, place_id, closure_start, closure_end in (
+        Closure.objects.filter(start__lt=end, end__gt=start)
+        .filter(
+            Q(resource_id__in=ids)
+            | Q(place_id__in=place_ids)
+            | Q(resource__isnull=True, place__isnull=True)
+        )
+        .order_by()
+        .values_list("resource_id", "place_id", "start", "end")
     ):
-        span = (closure.start, closure.end)
-        if closure.resource_id:
-            closures_by_resource[closure.resource_id].append(span)
-        elif closure.place_id:
-            closures_by_place[closure.place_id].append(span)
+        span = (closure_start, closure_end)
+        if resource_id:
+            closures_by_resource[resource_id].append(span)
+        elif place_id:
+            closures_by_place[place_id].append(span)
         else:
             closures_global.append(span)
     # Allocations that can touch a slot of the window: a slot's blocked interval extends by at
@@ -124,7 +167,7 @@ def load_availability_data(
         is_active=True,
         blocked_start__lt=end + margin,
         blocked_end__gt=start - margin,
-    )
+    ).order_by()
     if exclude_booking_id is not None:
         active = active.exclude(booking_id=exclude_booking_id)
     for resource_id, blocked_start, blocked_end, units in active.values_list(
@@ -170,16 +213,43 @@ def resource_slots(
     """Free slots of one resource starting in [start, end), of `duration`, for `units` seats,
     honouring capacity, buffers, minimum notice and horizon. None for an inactive resource, a
     duration it does not allow or more seats than it has: every slot returned can be booked."""
+    return list(
+        iter_resource_slots(
+            resource,
+            data,
+            start=start,
+            end=end,
+            duration=duration,
+            units=units,
+            now=now,
+            enforce_notice=enforce_notice,
+        )
+    )
+
+
+def iter_resource_slots(
+    resource: Resource,
+    data: AvailabilityData,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    duration: dt.timedelta,
+    units: int = 1,
+    now: dt.datetime,
+    enforce_notice: bool = True,
+) -> Iterator[Slot]:
+    """resource_slots, one slot at a time in order of start: the search stops computing a
+    resource's slots once it has enough of them."""
     if not resource.is_active or not 1 <= units <= resource.capacity:
-        return []
+        return
     if not duration_allowed(resource, duration):
-        return []
+        return
     earliest = max(
         start, now + dt.timedelta(minutes=resource.min_notice_minutes) if enforce_notice else start
     )
     latest = min(end, now + dt.timedelta(days=resource.horizon_days)) if enforce_notice else end
     if earliest >= end or latest < earliest:
-        return []
+        return
     # Slots are aligned on the opening time, so the opening intervals are computed from the
     # local midnight before the window (not clipped at its start), and a duration beyond its
     # end so that they contain the whole of the last slots.
@@ -196,8 +266,8 @@ def resource_slots(
         buffer_after=dt.timedelta(minutes=resource.buffer_after_minutes),
     )
     step = dt.timedelta(minutes=resource.slot_minutes)
-    slots: list[Slot] = []
-    for interval in opening:
+
+    def starts_in(interval: iv.Interval) -> Iterator[tuple[dt.datetime, int | None]]:
         for slot_start in iv.slot_starts(
             interval,
             duration=duration,
@@ -206,17 +276,22 @@ def resource_slots(
             earliest=earliest,
             latest=latest,
         ):
-            if slot_start < end:
-                # Computed in UTC (see booking.intervals), shown in local time.
-                slots.append(
-                    Slot(
-                        slot_start.astimezone(tz),
-                        (slot_start + duration).astimezone(tz),
-                        resource.pk,
-                        interval.place_id,
-                    )
-                )
-    return slots
+            yield slot_start, interval.place_id
+
+    for group in iv.overlapping_groups(opening):
+        # Two rules of one resource at two places at once (a data mistake, but possible):
+        # their slots are merged, so that they still come in order of start.
+        starts = heapq.merge(*map(starts_in, group)) if len(group) > 1 else starts_in(group[0])
+        for slot_start, place_id in starts:
+            if slot_start >= end:
+                break
+            # Computed in UTC (see booking.intervals), shown in local time.
+            yield Slot(
+                slot_start.astimezone(tz),
+                (slot_start + duration).astimezone(tz),
+                resource.pk,
+                place_id,
+            )
 
 
 def default_duration(resource: Resource) -> dt.timedelta:

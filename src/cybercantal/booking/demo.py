@@ -39,6 +39,7 @@ from cybercantal.core.demo import (
 from cybercantal.territory.models import Organisation, Place
 
 from .models import AvailabilityRule, Resource, Service
+from .rules_cache import rules_changed
 
 Kind, BookableBy = Resource.Kind, Resource.BookableBy
 
@@ -471,6 +472,7 @@ def _sync_rules(resource: Resource, wanted: set[tuple]) -> bool:
         )
         for weekday, start, end, weeks, place_id in sorted(wanted, key=str)
     )
+    rules_changed([resource.pk])
     return True
 
 

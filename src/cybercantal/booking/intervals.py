@@ -11,7 +11,7 @@ only to place the weekly rules on each day; everything returned here is in UTC."
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -33,7 +33,7 @@ class Interval:
     anchor: dt.datetime | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuleSpec:
     """What an availability rule says, detached from the ORM."""
 
@@ -109,6 +109,20 @@ def _merge_same_place(intervals: list[Interval]) -> list[Interval]:
         else:
             merged.append(interval)
     return merged
+
+
+def overlapping_groups(intervals: Sequence[Interval]) -> Iterator[list[Interval]]:
+    """Sorted intervals in runs that overlap one another (each run alone, almost always)."""
+    group: list[Interval] = []
+    group_end: dt.datetime | None = None
+    for interval in intervals:
+        if group and interval.start >= group_end:
+            yield group
+            group = []
+        group_end = interval.end if not group else max(group_end, interval.end)
+        group.append(interval)
+    if group:
+        yield group
 
 
 def _anchor(interval: Interval) -> dt.datetime:

@@ -115,6 +115,9 @@ class Resource(TimeStampedModel, DemoFlagModel):
     reminder_hours_before = models.PositiveIntegerField(
         _("rappel (heures avant ; 0 : aucun)"), default=24
     )
+    # Bumped whenever one of its availability rules changes (booking.rules_cache): the search
+    # keeps parsed rules in memory and knows from this number when they are stale.
+    rules_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("ressource réservable")

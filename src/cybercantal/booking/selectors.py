@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -13,6 +14,8 @@ from cybercantal.territory.models import Commune, Place
 from cybercantal.territory.selectors import place_visibility_filter
 
 from . import availability as av
+from . import intervals as iv
+from . import rules_cache
 from .models import AvailabilityRule, Booking, Resource, Service
 from .perms import TERRITORY_STAFF_ROLES, agent_organisation_ids, bookable_resources_filter
 
@@ -60,10 +63,16 @@ def availability(
     now: dt.datetime | None = None,
 ) -> list[av.Slot]:
     """Free slots of one resource starting in [start, end): capacity, rules, closures, public
-    holidays, buffers, notice, horizon and existing bookings all honoured. Three queries."""
+    holidays, buffers, notice, horizon and existing bookings all honoured. Two queries (the
+    rules come from memory: booking.rules_cache; slots before now are never offered)."""
     now = now or timezone.now()
     duration = duration or av.default_duration(resource)
-    data = av.load_availability_data([resource], _local_midnight(start), end + duration)
+    data = av.load_availability_data(
+        [resource],
+        _local_midnight(start),
+        end + duration,
+        rules=rules_cache.rules_for([resource]),
+    )
     return av.resource_slots(
         resource, data, start=start, end=end, duration=duration, units=units, now=now
     )
@@ -81,6 +90,24 @@ class SlotOffer:
     place: Place
     distance_km: float
     road_km: float
+
+
+class _RankedSlot:
+    """An offer in the search's heap, ordered worst first: later, then farther, then by name
+    (heapq keeps the smallest on top, so the comparison is reversed)."""
+
+    __slots__ = ("key", "km", "resource", "slot")
+
+    def __init__(self, slot: av.Slot, km: float, resource: Resource) -> None:
+        self.slot, self.km, self.resource = slot, km, resource
+        self.key = (slot.start, km, resource.name, resource.pk)
+
+    def __lt__(self, other: _RankedSlot) -> bool:
+        return self.key > other.key
+
+    def offer(self, places: dict[int, Place], distances: dict) -> SlotOffer:
+        place_id = self.slot.place_id
+        return SlotOffer(self.slot, self.resource, places[place_id], *distances[place_id])
 
 
 def slots_search(
@@ -107,57 +134,55 @@ def slots_search(
     now = now or timezone.now()
     start = max(start, now)
     box = bounding_box(commune.latitude, commune.longitude, radius_km)
-    nearby = {
-        place.pk: place
-        for place in Place.objects.filter(place_visibility_filter(actor))
+    # Coordinates only: the places of the ten offers are fetched at the end, not the hundred
+    # places around.
+    distances: dict[int, tuple[float, float]] = {}
+    for pk, latitude, longitude in (
+        Place.objects.filter(place_visibility_filter(actor))
         .filter(
             latitude__gte=box.min_lat,
             latitude__lte=box.max_lat,
             longitude__gte=box.min_lon,
             longitude__lte=box.max_lon,
         )
-        .select_related("commune")
-        .defer("commune__outline")  # a commune's outline is heavy JSON, not needed here
         .distinct()
-        if great_circle_km(commune.latitude, commune.longitude, place.latitude, place.longitude)
-        <= radius_km
-    }
-    if not nearby:
+        .order_by()
+        .values_list("pk", "latitude", "longitude")
+    ):
+        km = great_circle_km(commune.latitude, commune.longitude, latitude, longitude)
+        if km <= radius_km:
+            road = road_km(commune.latitude, commune.longitude, latitude, longitude)
+            distances[pk] = (round(km, 1), round(road, 1))
+    if not distances:
         return []
-    itinerant_ids = AvailabilityRule.objects.filter(place_id__in=nearby).values("resource_id")
+    itinerant_ids = AvailabilityRule.objects.filter(place_id__in=distances).values("resource_id")
     resources = list(
         Resource.objects.filter(is_active=True, services=service)
         .filter(bookable_resources_filter(actor))
-        .filter(Q(place_id__in=nearby) | Q(pk__in=itinerant_ids))
+        .filter(Q(place_id__in=distances) | Q(pk__in=itinerant_ids))
         .distinct()
     )
     if not resources:
         return []
-    distances = {
-        pk: (
-            round(great_circle_km(commune.latitude, commune.longitude, p.latitude, p.longitude), 1),
-            round(road_km(commune.latitude, commune.longitude, p.latitude, p.longitude), 1),
-        )
-        for pk, p in nearby.items()
-    }
-    by_id = {r.pk: r for r in resources}
     durations = {r.pk: duration or _usual_duration(r, service) for r in resources}
     longest = max(durations.values())
-    offers: list[SlotOffer] = []
+    rules = rules_cache.rules_for(resources)
+    # The best `limit` offers so far, as a heap whose top is the worst of them: once it is
+    # full, a resource's slots are computed only up to the start of that worst offer.
+    best: list[tuple] = []
     piece_start = start
-    # 2 then 9 days: an evening or weekend search finds the next working days in the first
-    # piece instead of computing a whole week of slots (measured in bench/README.md).
-    for days in (2, 9, None):
-        piece_end = (
-            end if days is None else min(end, _local_midnight(start) + dt.timedelta(days=days))
-        )
+    # Growing pieces: to the end of the 2nd, then the 9th day on which some rule opens, then
+    # the whole window. An evening or week-end search finds the next working days in the first
+    # piece instead of computing a week of slots (measured in bench/README.md).
+    day_ends = _ends_of_open_days(rules, _local_midnight(start), end, counts=(2, 9))
+    for piece_end in [*(min(e, end) for e in day_ends), end]:
         if piece_end <= piece_start:
             continue
         data = av.load_availability_data(
-            resources, _local_midnight(piece_start), piece_end + longest
+            resources, _local_midnight(piece_start), piece_end + longest, rules=rules
         )
         for resource in resources:
-            for slot in av.resource_slots(
+            for slot in av.iter_resource_slots(
                 resource,
                 data,
                 start=piece_start,
@@ -165,16 +190,56 @@ def slots_search(
                 duration=durations[resource.pk],
                 now=now,
             ):
-                if slot.place_id in nearby:
-                    km, road = distances[slot.place_id]
-                    offers.append(
-                        SlotOffer(slot, by_id[slot.resource_id], nearby[slot.place_id], km, road)
-                    )
-        if len(offers) >= limit:
+                if slot.place_id not in distances:
+                    continue
+                offer = _RankedSlot(slot, distances[slot.place_id][0], resource)
+                if len(best) < limit:
+                    heapq.heappush(best, offer)
+                elif offer.key < best[0].key:
+                    heapq.heapreplace(best, offer)
+                elif slot.start > best[0].slot.start:
+                    break  # this resource's next slots are later still
+        if len(best) >= limit:
             break
         piece_start = piece_end
-    offers.sort(key=lambda o: (o.slot.start, o.distance_km, o.resource.name))
-    return offers[:limit]
+    found = sorted(best, key=lambda ranked: ranked.key)
+    places = Place.objects.select_related("commune").defer("commune__outline")
+    places = places.in_bulk({ranked.slot.place_id for ranked in found})
+    return [ranked.offer(places, distances) for ranked in found]
+
+
+def _ends_of_open_days(
+    rules: dict[int, list], day_start: dt.datetime, end: dt.datetime, *, counts: tuple[int, ...]
+) -> list[dt.datetime]:
+    """The local midnights ending the counts[i]-th day, from day_start, on which at least one
+    of the rules opens (public holidays and closures aside: a cheap bound, from memory)."""
+    openings: dict[int, set] = {}
+    for specs in rules.values():
+        for spec in specs:
+            openings.setdefault(spec.weekday, set()).add(
+                (spec.valid_from, spec.valid_until, spec.weeks)
+            )
+    ends: list[dt.datetime] = []
+    wanted = iter(counts)
+    target = next(wanted, None)
+    day, open_days = day_start.date(), 0
+    while target is not None and _at_midnight(day, day_start) < end:
+        if any(
+            (not valid_from or valid_from <= day)
+            and (not valid_until or day <= valid_until)
+            and iv.week_of_month_matches(day, weeks)
+            for valid_from, valid_until, weeks in openings.get(day.weekday(), ())
+        ):
+            open_days += 1
+            if open_days == target:
+                ends.append(_at_midnight(day + dt.timedelta(days=1), day_start))
+                target = next(wanted, None)
+        day += dt.timedelta(days=1)
+    return ends
+
+
+def _at_midnight(day: dt.date, like: dt.datetime) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=like.tzinfo)
 
 
 def _usual_duration(resource: Resource, service: Service) -> dt.timedelta:
