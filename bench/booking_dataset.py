@@ -434,6 +434,7 @@ def _tile(rng, scale, communes, organisation, services, start, ids, writer, repo
                     "max_future_bookings_per_person": 0,
                     "observes_public_holidays": observes,
                     "reminder_hours_before": 24,
+                    "rules_version": 0,
                 }
             )
             for code in profile.services:

@@ -145,8 +145,26 @@ def load_availability_data(
             closures_by_place[place_id].append(span)
         else:
             closures_global.append(span)
-    # Allocations that can touch a slot of the window: a slot's blocked interval extends by at
-    # most the buffers and the longest duration beyond the window.
+    allocations = (
+        load_allocations(resources, start, end, exclude_booking_id=exclude_booking_id)
+        if with_allocations
+        else {}  # opening hours only (the services' rule check): one query fewer
+    )
+    return AvailabilityData(
+        rules, closures_global, closures_by_resource, closures_by_place, allocations
+    )
+
+
+def load_allocations(
+    resources: Sequence[Resource],
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    exclude_booking_id: int | None = None,
+) -> dict[int, list[tuple[dt.datetime, dt.datetime, int]]]:
+    """Active allocations (blocked start, end, units) of the resources that can touch a slot
+    of [start, end): a slot's blocked interval extends by at most the buffers and the longest
+    duration beyond the window."""
     margin = dt.timedelta(
         minutes=max(
             (
@@ -156,27 +174,20 @@ def load_availability_data(
             default=0,
         )
     )
-    allocations: dict[int, list] = defaultdict(list)
-    if not with_allocations:
-        # Opening hours only (the services' rule check): one query fewer.
-        return AvailabilityData(
-            rules, closures_global, closures_by_resource, closures_by_place, allocations
-        )
     active = Allocation.objects.filter(
-        resource_id__in=ids,
+        resource_id__in=[r.pk for r in resources],
         is_active=True,
         blocked_start__lt=end + margin,
         blocked_end__gt=start - margin,
     ).order_by()
     if exclude_booking_id is not None:
         active = active.exclude(booking_id=exclude_booking_id)
+    allocations: dict[int, list] = defaultdict(list)
     for resource_id, blocked_start, blocked_end, units in active.values_list(
         "resource_id", "blocked_start", "blocked_end", "units"
     ):
         allocations[resource_id].append((blocked_start, blocked_end, units))
-    return AvailabilityData(
-        rules, closures_global, closures_by_resource, closures_by_place, allocations
-    )
+    return allocations
 
 
 def open_intervals(

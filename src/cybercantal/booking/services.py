@@ -27,7 +27,15 @@ from cybercantal.core.notifications.sms import normalize_phone
 
 from . import availability as av
 from .errors import BookingConflict, BookingForbidden, BookingRuleError
-from .models import Allocation, Booking, BookingTransition, Closure, Resource, Service
+from .models import (
+    Allocation,
+    AvailabilityRule,
+    Booking,
+    BookingTransition,
+    Closure,
+    Resource,
+    Service,
+)
 from .perms import is_member_of_resource_organisation, is_place_agent, is_resource_agent
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
@@ -175,8 +183,9 @@ def _slot_offered(resource, data, *, start, end, participants, now, as_agent) ->
     return next((s for s in slots if s.start == start), None)
 
 
-def _check_rules(resources, *, start, end, participants, now, agent_of) -> None:
-    """422 for what no availability could fix: duration, opening hours, notice, horizon."""
+def _check_rules(resources, *, start, end, participants, now, agent_of) -> av.AvailabilityData:
+    """422 for what no availability could fix: duration, opening hours, notice, horizon.
+    Returns the rules and closures read, for _check_free to add the allocations to."""
     if start <= now:
         raise BookingRuleError(_("Ce créneau est déjà passé."))
     if participants < 1:
@@ -227,6 +236,7 @@ def _check_rules(resources, *, start, end, participants, now, agent_of) -> None:
                     resource, data, start=start, end=end, participants=participants, now=now
                 )
             )
+    return data
 
 
 def _why_closed(resource, data, *, start, end, participants, now) -> str:
@@ -284,13 +294,19 @@ def _lock(resources: Sequence[Resource]) -> list[Resource]:
 
 
 def _check_free(
-    resources, *, start, end, participants, now, agent_of, exclude_booking_id=None
+    resources, opening, *, start, end, participants, now, agent_of, exclude_booking_id=None
 ) -> int | None:
-    """Under the lock: 409 if any resource is taken. Returns where the booking happens: the
-    place of a thing booked (room, cabin, desk) rather than of a person, who may be remote
-    (the practitioner of a teleconsultation) or itinerant."""
+    """Under the lock: 409 if any resource is taken. Allocations and closures are read again
+    here (bookings_cancel_day closes a day under the same lock); the weekly rules are those
+    _check_rules read in `opening`. Returns where the booking happens: the place of a thing
+    booked (room, cabin, desk) rather than of a person, who may be remote (the practitioner of
+    a teleconsultation) or itinerant."""
     data = av.load_availability_data(
-        resources, start - dt.timedelta(days=1), end, exclude_booking_id=exclude_booking_id
+        resources,
+        start - dt.timedelta(days=1),
+        end,
+        exclude_booking_id=exclude_booking_id,
+        rules=opening.rules,
     )
     places: list[tuple[bool, int]] = []
     for resource in resources:
@@ -380,7 +396,7 @@ def booking_create(
     agent_of = _check_who_may_book(
         actor=actor, resources=resources, for_user=for_user, person=person
     )
-    _check_rules(
+    opening = _check_rules(
         resources, start=start, end=end, participants=participants, now=now, agent_of=agent_of
     )
     try:
@@ -390,7 +406,13 @@ def booking_create(
                 resources=locked, for_user=for_user, person=person, now=now, agent_of=agent_of
             )
             place_id = _check_free(
-                locked, start=start, end=end, participants=participants, now=now, agent_of=agent_of
+                locked,
+                opening,
+                start=start,
+                end=end,
+                participants=participants,
+                now=now,
+                agent_of=agent_of,
             )
             booking = Booking(
                 reference=_new_reference(),
@@ -524,7 +546,7 @@ def booking_reschedule(
         _check_deadline(booking, now=now, verb=_("déplacer ce rendez-vous"))
     resources = [a.resource for a in booking.allocations.select_related("resource")]
     agent_of = _agent_of(actor, resources) if as_agent else frozenset()
-    _check_rules(
+    opening = _check_rules(
         resources,
         start=start,
         end=end,
@@ -541,6 +563,7 @@ def booking_reschedule(
             _check_reschedulable(booking)
             place_id = _check_free(
                 locked,
+                opening,
                 start=start,
                 end=end,
                 participants=booking.participants,
@@ -671,24 +694,36 @@ def bookings_cancel_day(
     tz = timezone.get_current_timezone()
     day_start = dt.datetime.combine(day, dt.time(), tzinfo=tz)
     day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz)
-    bookings = Booking.objects.filter(
-        start__gte=max(day_start, now),
-        start__lt=day_end,
-        status__in=(Booking.Status.PENDING, Booking.Status.CONFIRMED),
-    )
-    bookings = (
-        bookings.filter(allocations__resource=resource)
-        if resource is not None
-        else bookings.filter(place=place)
-    )
-    bookings = list(bookings.distinct().prefetch_related("allocations__resource"))
-    for booking in bookings:
-        if not runs_it and not _may_manage(actor, booking):
-            raise BookingForbidden(
-                _("Seul un agent du lieu ou des ressources concernées peut annuler la journée.")
-            )
     cancelled = []
     with transaction.atomic():
+        # The lock booking_create takes, then the closure: a booking made at the same moment
+        # either committed before (and is cancelled below) or sees the closure.
+        _lock_day_resources(resource=resource, place=place)
+        # The day is closed, so that its slots are not offered again (public search, waiting
+        # list) while the reason (snow, illness) holds.
+        Closure.objects.create(
+            resource=resource,
+            place=place if resource is None else None,
+            start=max(day_start, now),
+            end=day_end,
+            reason=reason[:200],
+        )
+        bookings = Booking.objects.filter(
+            start__gte=max(day_start, now),
+            start__lt=day_end,
+            status__in=(Booking.Status.PENDING, Booking.Status.CONFIRMED),
+        )
+        bookings = (
+            bookings.filter(allocations__resource=resource)
+            if resource is not None
+            else bookings.filter(place=place)
+        )
+        bookings = list(bookings.distinct().prefetch_related("allocations__resource"))
+        for booking in bookings:
+            if not runs_it and not _may_manage(actor, booking):
+                raise BookingForbidden(
+                    _("Seul un agent du lieu ou des ressources concernées peut annuler la journée.")
+                )
         for booking in bookings:
             cancelled.append(
                 _cancel(
@@ -700,15 +735,6 @@ def bookings_cancel_day(
                     event="cancelled_day",
                 )
             )
-        # The day is closed too, so that its slots are not offered again (public search,
-        # waiting list) while the reason (snow, illness) holds.
-        Closure.objects.create(
-            resource=resource,
-            place=place if resource is None else None,
-            start=max(day_start, now),
-            end=day_end,
-            reason=reason[:200],
-        )
         audit_log(
             actor=actor,
             action="booking.cancel_day",
@@ -716,6 +742,19 @@ def bookings_cancel_day(
             data={"day": day.isoformat(), "count": len(cancelled), "reason": reason},
         )
     return cancelled
+
+
+def _lock_day_resources(*, resource: Resource | None, place) -> None:
+    """Lock the resource, or every resource that can be at the place (based there, or with a
+    rule there: an itinerant mediator's stop)."""
+    if resource is not None:
+        ids = [resource.pk]
+    else:
+        ids = Resource.objects.filter(
+            Q(place=place)
+            | Q(pk__in=AvailabilityRule.objects.filter(place=place).values("resource"))
+        ).values_list("pk", flat=True)
+    list(Resource.objects.select_for_update().filter(pk__in=list(ids)).order_by("pk"))
 
 
 def _after_commit(booking: Booking, event: str) -> None:
