@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 
 from cybercantal.booking import services
-from cybercantal.booking.errors import BookingConflict
+from cybercantal.booking.errors import BookingConflict, BookingRuleError
 from cybercantal.booking.models import Allocation, Booking
 from cybercantal.booking.services import PersonDetails
 from tests.concurrency import run_concurrently
@@ -215,6 +215,31 @@ def test_cancel_and_book_race_without_overbooking():
     outcomes = run_concurrently(attempt, 20)
     assert all(isinstance(o, Booking | BookingConflict) for o in outcomes), outcomes
     assert max_usage(room) <= 1
+
+
+@pytest.mark.parametrize("by", ["resource", "place"])
+def test_no_booking_slips_into_a_day_being_cancelled(by):
+    """Snow: the agent cancels the day while 30 people book it. Every booking either was made
+    first and is cancelled, or is refused: none stays on the closed day."""
+    pool = ResourceFactory(capacity=40, kind="desk_pool", hours=ALL_DAY)
+    agent = agent_of(pool)
+    target = {"resource": pool} if by == "resource" else {"place": pool.place}
+
+    def attempt(i):
+        if i == 0:
+            return services.bookings_cancel_day(
+                actor=agent, day=dt.date.fromisoformat(DAY), reason="Neige", now=NOW, **target
+            )
+        return book([pool], i, start=f"{8 + i % 8:02d}:00", end=f"{8 + i % 8:02d}:30")
+
+    outcomes = run_concurrently(attempt, 31)
+    assert isinstance(outcomes[0], list), outcomes[0]
+    for outcome in outcomes[1:]:
+        assert isinstance(outcome, Booking | BookingRuleError), repr(outcome)
+    left = Booking.objects.filter(status__in=["pending", "confirmed"], start__date=DAY)
+    assert not left.exists()
+    cancelled = {b.pk for b in outcomes[0]}
+    assert cancelled == {o.pk for o in outcomes[1:] if isinstance(o, Booking)}
 
 
 # --- the database's own guarantee -------------------------------------------------------------

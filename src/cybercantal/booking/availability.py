@@ -57,6 +57,11 @@ class AvailabilityData:
     closures_by_place: dict[int, list[tuple[dt.datetime, dt.datetime]]]
     allocations: dict[int, list[tuple[dt.datetime, dt.datetime, int]]]
 
+    @classmethod
+    def rules_only(cls, rules: dict[int, list[iv.RuleSpec]]) -> AvailabilityData:
+        """Opening hours alone: no closure, no booking."""
+        return cls(rules, [], {}, {}, {})
+
 
 def load_rules(
     resources: Sequence[Resource],
@@ -113,7 +118,6 @@ def load_availability_data(
     end: dt.datetime,
     *,
     exclude_booking_id: int | None = None,
-    with_allocations: bool = True,
     rules: dict[int, list[iv.RuleSpec]] | None = None,
 ) -> AvailabilityData:
     """Rules (unless given: a search over growing windows reads them once), closures and
@@ -145,11 +149,7 @@ def load_availability_data(
             closures_by_place[place_id].append(span)
         else:
             closures_global.append(span)
-    allocations = (
-        load_allocations(resources, start, end, exclude_booking_id=exclude_booking_id)
-        if with_allocations
-        else {}  # opening hours only (the services' rule check): one query fewer
-    )
+    allocations = load_allocations(resources, start, end, exclude_booking_id=exclude_booking_id)
     return AvailabilityData(
         rules, closures_global, closures_by_resource, closures_by_place, allocations
     )

@@ -184,8 +184,9 @@ def _slot_offered(resource, data, *, start, end, participants, now, as_agent) ->
 
 
 def _check_rules(resources, *, start, end, participants, now, agent_of) -> av.AvailabilityData:
-    """422 for what no availability could fix: duration, opening hours, notice, horizon.
-    Returns the rules and closures read, for _check_free to add the allocations to."""
+    """422 for what no availability could fix: duration, opening hours, notice, horizon,
+    before any lock is taken. Returns the rules read, for _check_free, which checks closures
+    and bookings under the lock."""
     if start <= now:
         raise BookingRuleError(_("Ce créneau est déjà passé."))
     if participants < 1:
@@ -214,9 +215,9 @@ def _check_rules(resources, *, start, end, participants, now, agent_of) -> av.Av
                     _("On ne peut pas réserver plus de %(days)d jours à l'avance.")
                     % {"days": resource.horizon_days}
                 )
-    # Opening hours, closures, holidays and slot alignment, ignoring existing bookings.
-    data = av.load_availability_data(
-        resources, start - dt.timedelta(days=1), end, with_allocations=False
+    # Opening hours, holidays and slot alignment, ignoring closures and existing bookings.
+    data = av.AvailabilityData.rules_only(
+        av.load_rules(resources, (start - dt.timedelta(days=1)).date(), end.date())
     )
     for resource in resources:
         if (
@@ -320,6 +321,24 @@ def _check_free(
             as_agent=resource.pk in agent_of,
         )
         if slot is None:
+            if (
+                _slot_offered(
+                    resource,
+                    dataclasses.replace(data, allocations={}),
+                    start=start,
+                    end=end,
+                    participants=participants,
+                    now=now,
+                    as_agent=resource.pk in agent_of,
+                )
+                is None
+            ):
+                # Closed since _check_rules looked (a day cancelled this very moment).
+                raise BookingRuleError(
+                    _why_closed(
+                        resource, data, start=start, end=end, participants=participants, now=now
+                    )
+                )
             raise BookingConflict(
                 _(
                     "Ce créneau n'est plus disponible pour « %(name)s » : il vient d'être réservé. "
