@@ -217,6 +217,29 @@ def test_declining_passes_the_slot_on_and_keeps_ones_place(
         waitlist.waitlist_decline(token=token)
 
 
+def test_someone_without_an_account_leaves_the_list_from_the_offer(
+    room, offered, client, sms_outbox, mailoutbox, django_capture_on_commit_callbacks
+):
+    paul, lea = offered
+    url = reverse("booking:waitlist_offer", kwargs={"token": token_in(sms_outbox[0].text)})
+    assert "Je ne veux plus attendre" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"action": "leave"})
+    assert response.status_code == 200
+    assert "Vous avez quitté la liste d'attente" in response.content.decode()
+    paul.refresh_from_db()
+    lea.refresh_from_db()
+    assert paul.status == Status.CANCELLED  # off the list: no further offer
+    assert lea.status == Status.OFFERED  # the slot went to the next in line
+    assert mailoutbox[-1].to == [lea.user.email]
+    # The link is spent: leaving again, or accepting now, is refused and changes nothing.
+    assert client.post(url, {"action": "leave"}).status_code == 404
+    with pytest.raises(BookingRuleError):
+        waitlist.waitlist_accept(token=token_in(sms_outbox[0].text))
+    paul.refresh_from_db()
+    assert paul.status == Status.CANCELLED
+
+
 def test_a_refused_acceptance_changes_nothing(
     room, clock, sms_outbox, django_capture_on_commit_callbacks
 ):

@@ -21,7 +21,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import intervals as iv
-from .models import Allocation, AvailabilityRule, Closure, Resource, parse_weeks_of_month
+from .availability_sql import closures_and_allocations
+from .models import AvailabilityRule, Resource, parse_weeks_of_month
 
 
 @dataclass(frozen=True, order=True)
@@ -120,8 +121,9 @@ def load_availability_data(
     exclude_booking_id: int | None = None,
     rules: dict[int, list[iv.RuleSpec]] | None = None,
 ) -> AvailabilityData:
-    """Rules (unless given: a search over growing windows reads them once), closures and
-    active allocations of the resources around [start, end)."""
+    """Rules (unless given: the search keeps them in memory, the services read them before
+    taking a lock), then closures and active allocations of the resources around
+    [start, end) in one statement (booking.availability_sql)."""
     ids = [r.pk for r in resources]
     if rules is None:
         rules = load_rules(resources, start.date(), end.date())
@@ -129,42 +131,8 @@ def load_availability_data(
     place_ids.update(
         spec.place_id for resource_id in ids for spec in rules.get(resource_id, ()) if spec.place_id
     )
-    closures_global: list = []
-    closures_by_resource: dict[int, list] = defaultdict(list)
-    closures_by_place: dict[int, list] = defaultdict(list)
-    for resource_id, place_id, closure_start, closure_end in (
-        Closure.objects.filter(start__lt=end, end__gt=start)
-        .filter(
-            Q(resource_id__in=ids)
-            | Q(place_id__in=place_ids)
-            | Q(resource__isnull=True, place__isnull=True)
-        )
-        .order_by()
-        .values_list("resource_id", "place_id", "start", "end")
-    ):
-        span = (closure_start, closure_end)
-        if resource_id:
-            closures_by_resource[resource_id].append(span)
-        elif place_id:
-            closures_by_place[place_id].append(span)
-        else:
-            closures_global.append(span)
-    allocations = load_allocations(resources, start, end, exclude_booking_id=exclude_booking_id)
-    return AvailabilityData(
-        rules, closures_global, closures_by_resource, closures_by_place, allocations
-    )
-
-
-def load_allocations(
-    resources: Sequence[Resource],
-    start: dt.datetime,
-    end: dt.datetime,
-    *,
-    exclude_booking_id: int | None = None,
-) -> dict[int, list[tuple[dt.datetime, dt.datetime, int]]]:
-    """Active allocations (blocked start, end, units) of the resources that can touch a slot
-    of [start, end): a slot's blocked interval extends by at most the buffers and the longest
-    duration beyond the window."""
+    # Allocations that can touch a slot of the window: a slot's blocked interval extends by at
+    # most the buffers and the longest duration beyond the window.
     margin = dt.timedelta(
         minutes=max(
             (
@@ -174,20 +142,34 @@ def load_allocations(
             default=0,
         )
     )
-    active = Allocation.objects.filter(
-        resource_id__in=[r.pk for r in resources],
-        is_active=True,
-        blocked_start__lt=end + margin,
-        blocked_end__gt=start - margin,
-    ).order_by()
-    if exclude_booking_id is not None:
-        active = active.exclude(booking_id=exclude_booking_id)
+    closure_rows, allocation_rows = closures_and_allocations(
+        resource_ids=ids,
+        place_ids=sorted(place_ids),
+        start=start,
+        end=end,
+        allocations_start=start - margin,
+        allocations_end=end + margin,
+        exclude_booking_id=exclude_booking_id,
+    )
+    closures_global: list = []
+    closures_by_resource: dict[int, list] = defaultdict(list)
+    closures_by_place: dict[int, list] = defaultdict(list)
+    for closure in closure_rows:
+        span = (closure.start, closure.end)
+        if closure.resource_id:
+            closures_by_resource[closure.resource_id].append(span)
+        elif closure.place_id:
+            closures_by_place[closure.place_id].append(span)
+        else:
+            closures_global.append(span)
     allocations: dict[int, list] = defaultdict(list)
-    for resource_id, blocked_start, blocked_end, units in active.values_list(
-        "resource_id", "blocked_start", "blocked_end", "units"
-    ):
-        allocations[resource_id].append((blocked_start, blocked_end, units))
-    return allocations
+    for allocation in allocation_rows:
+        allocations[allocation.resource_id].append(
+            (allocation.blocked_start, allocation.blocked_end, allocation.units)
+        )
+    return AvailabilityData(
+        rules, closures_global, closures_by_resource, closures_by_place, allocations
+    )
 
 
 def open_intervals(

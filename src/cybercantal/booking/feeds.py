@@ -67,8 +67,8 @@ def booking_ics(request, booking_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def waitlist_offer(request, token: str) -> HttpResponse:
-    """The page behind the link of a waiting-list offer: the slot, and two buttons (take it,
-    leave it). A GET changes nothing: link previews in messaging apps open links by
+    """The page behind the link of a waiting-list offer: the slot, and three buttons (take it,
+    leave it, leave the list). A GET changes nothing: link previews in messaging apps open links by
     themselves."""
     entry = waitlist.waitlist_offer_get(token)
     if entry is None:
@@ -81,11 +81,13 @@ def waitlist_offer(request, token: str) -> HttpResponse:
             if action == "accept":
                 context["booking"] = waitlist.waitlist_accept(token=token)
                 context["done"] = "accepted"
-            elif action == "decline":
-                waitlist.waitlist_decline(token=token)
-                context["done"] = "declined"
+            elif action in ("decline", "leave"):
+                waitlist.waitlist_decline(token=token, leave=action == "leave")
+                context["done"] = "left" if action == "leave" else "declined"
             else:
-                context["error"] = _("Choisissez : prendre ce créneau, ou le laisser.")
+                context["error"] = _(
+                    "Choisissez : prendre ce créneau, le laisser, ou quitter la liste d'attente."
+                )
                 status = 400
         except BookingError as exc:
             context["error"] = exc.message

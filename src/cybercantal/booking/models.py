@@ -406,10 +406,13 @@ class Allocation(models.Model):
             ),
         ]
         indexes = [
+            # Availability reads "active allocations of these resources ending after the window
+            # starts (and starting before it ends)": by end, so that the years of past bookings
+            # are never scanned, only what lies ahead (bounded by the booking horizon).
             models.Index(
-                fields=["resource", "blocked_start", "blocked_end"],
+                fields=["resource", "blocked_end", "blocked_start"],
                 condition=models.Q(is_active=True),
-                name="allocation_active_idx",
+                name="allocation_active_by_end_idx",
             ),
         ]
 

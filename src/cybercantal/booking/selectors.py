@@ -156,11 +156,13 @@ def slots_search(
     if not distances:
         return []
     itinerant_ids = AvailabilityRule.objects.filter(place_id__in=distances).values("resource_id")
+    # Subqueries rather than a join on services: no DISTINCT over every column to plan.
+    delivering = Resource.services.through.objects.filter(service=service).values("resource_id")
     resources = list(
-        Resource.objects.filter(is_active=True, services=service)
+        Resource.objects.filter(is_active=True, pk__in=delivering)
         .filter(bookable_resources_filter(actor))
         .filter(Q(place_id__in=distances) | Q(pk__in=itinerant_ids))
-        .distinct()
+        .order_by()
     )
     if not resources:
         return []

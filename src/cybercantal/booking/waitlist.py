@@ -748,14 +748,25 @@ def waitlist_accept(*, token: str, now: dt.datetime | None = None) -> Booking:
     return booking
 
 
-def waitlist_decline(*, token: str, now: dt.datetime | None = None) -> WaitingListEntry:
+def waitlist_decline(
+    *, token: str, leave: bool = False, now: dt.datetime | None = None
+) -> WaitingListEntry:
     """The person does not want this slot: it goes to the next in line, and they stay in line
-    for another one."""
+    for another one — or, with `leave`, they leave the list (the offer's link is the way out
+    for someone without an account)."""
     now = now or timezone.now()
     with transaction.atomic():
         entry = _locked_offer(token, now)
-        freed = _end_offer(entry, status=Status.WAITING, reason=_("Place refusée par la personne"))
-        audit_log(actor=entry.user, action="booking.waitlist_decline", target=entry)
+        if leave:
+            freed = _end_offer(
+                entry, status=Status.CANCELLED, reason=_("Retrait de la liste par la personne")
+            )
+        else:
+            freed = _end_offer(
+                entry, status=Status.WAITING, reason=_("Place refusée par la personne")
+            )
+        action = "booking.waitlist_leave" if leave else "booking.waitlist_decline"
+        audit_log(actor=entry.user, action=action, target=entry)
     _offer_after_commit(freed, exclude=[entry.pk])
     return entry
 
