@@ -96,10 +96,10 @@ class _RankedSlot:
     """An offer in the search's heap, ordered worst first: later, then farther, then by name
     (heapq keeps the smallest on top, so the comparison is reversed)."""
 
-    __slots__ = ("key", "km", "resource", "slot")
+    __slots__ = ("key", "resource", "slot")
 
     def __init__(self, slot: av.Slot, km: float, resource: Resource) -> None:
-        self.slot, self.km, self.resource = slot, km, resource
+        self.slot, self.resource = slot, resource
         self.key = (slot.start, km, resource.name, resource.pk)
 
     def __lt__(self, other: _RankedSlot) -> bool:
@@ -126,11 +126,14 @@ def slots_search(
     then distance, each with its distance (great-circle and estimated road, core.geo). Only
     resources the actor may book (Resource.bookable_by) are searched.
 
-    A fixed number of queries whatever the number of resources: places within the radius (one
-    query, bounding box then exact distance), resources delivering the service there or with a
-    rule there (one or two), then the three bulk availability queries per window. The window is
-    searched in growing pieces (2, 9, then all days) so that the common case — free slots soon —
-    does not compute months of slots."""
+    A fixed number of queries whatever the number of resources: places within the radius
+    (bounding box, then exact distance), resources delivering the service there or with a rule
+    there, their rules unless in memory (booking.rules_cache), closures and bookings in one
+    statement per piece of the window, the places of the offers. The window is searched in
+    growing pieces so that the common case — free slots soon — does not compute months of
+    slots, and each resource's slots only while they can still be among the best `limit`."""
+    if limit < 1:
+        return []
     now = now or timezone.now()
     start = max(start, now)
     box = bounding_box(commune.latitude, commune.longitude, radius_km)
@@ -171,7 +174,7 @@ def slots_search(
     rules = rules_cache.rules_for(resources)
     # The best `limit` offers so far, as a heap whose top is the worst of them: once it is
     # full, a resource's slots are computed only up to the start of that worst offer.
-    best: list[tuple] = []
+    best: list[_RankedSlot] = []
     piece_start = start
     # Growing pieces: to the end of the 2nd, then the 9th day on which some rule opens, then
     # the whole window. An evening or week-end search finds the next working days in the first
