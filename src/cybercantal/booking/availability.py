@@ -192,32 +192,12 @@ def open_intervals(
     return result
 
 
-def resource_slots(
-    resource: Resource,
-    data: AvailabilityData,
-    *,
-    start: dt.datetime,
-    end: dt.datetime,
-    duration: dt.timedelta,
-    units: int = 1,
-    now: dt.datetime,
-    enforce_notice: bool = True,
-) -> list[Slot]:
+def resource_slots(resource: Resource, data: AvailabilityData, **options) -> list[Slot]:
     """Free slots of one resource starting in [start, end), of `duration`, for `units` seats,
-    honouring capacity, buffers, minimum notice and horizon. None for an inactive resource, a
-    duration it does not allow or more seats than it has: every slot returned can be booked."""
-    return list(
-        iter_resource_slots(
-            resource,
-            data,
-            start=start,
-            end=end,
-            duration=duration,
-            units=units,
-            now=now,
-            enforce_notice=enforce_notice,
-        )
-    )
+    honouring capacity, buffers, minimum notice and horizon (options: those of
+    iter_resource_slots). None for an inactive resource, a duration it does not allow or more
+    seats than it has: every slot returned can be booked."""
+    return list(iter_resource_slots(resource, data, **options))
 
 
 def iter_resource_slots(

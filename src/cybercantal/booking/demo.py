@@ -516,9 +516,9 @@ def seed_booking_demo() -> DemoSeedReport:
                 **vars(spec.policy),
             },
         )
-        rules_changed = _sync_rules(resource, _rule_rows(spec, found.places))
+        rules_were_changed = _sync_rules(resource, _rule_rows(spec, found.places))
         services_changed = _sync_services(resource, [services[code] for code in spec.services])
-        if status == UNCHANGED and (rules_changed or services_changed):
+        if status == UNCHANGED and (rules_were_changed or services_changed):
             status = UPDATED
         writer.tally(Resource, status)
     return writer.report

@@ -27,6 +27,7 @@ from cybercantal.core.notifications.sms import normalize_phone
 
 from . import availability as av
 from .errors import BookingConflict, BookingForbidden, BookingRuleError
+from .hooks import notify_status
 from .models import (
     Allocation,
     AvailabilityRule,
@@ -73,6 +74,7 @@ def _transition(booking: Booking, to_status: str, *, actor, reason: str = "") ->
         actor=actor if _is_authenticated(actor) else None,
         reason=reason[:300],
     )
+    notify_status(booking, from_status=from_status or "", to_status=to_status, actor=actor)
 
 
 def _clean_person(person: PersonDetails) -> PersonDetails:
@@ -220,24 +222,35 @@ def _check_rules(resources, *, start, end, participants, now, agent_of) -> av.Av
         av.load_rules(resources, (start - dt.timedelta(days=1)).date(), end.date())
     )
     for resource in resources:
-        if (
-            _slot_offered(
-                resource,
-                data,
-                start=start,
-                end=end,
-                participants=participants,
-                now=now,
-                as_agent=resource.pk in agent_of,
-            )
-            is None
-        ):
-            raise BookingRuleError(
-                _why_closed(
-                    resource, data, start=start, end=end, participants=participants, now=now
-                )
-            )
+        _refuse_if_closed(
+            resource,
+            data,
+            start=start,
+            end=end,
+            participants=participants,
+            now=now,
+            as_agent=resource.pk in agent_of,
+        )
     return data
+
+
+def _refuse_if_closed(resource, data, *, start, end, participants, now, as_agent) -> None:
+    """422, with the reason, when the slot is not open: hours, holiday, closure, alignment,
+    notice (existing bookings aside)."""
+    opening_only = dataclasses.replace(data, allocations={})
+    offered = _slot_offered(
+        resource,
+        opening_only,
+        start=start,
+        end=end,
+        participants=participants,
+        now=now,
+        as_agent=as_agent,
+    )
+    if offered is None:
+        raise BookingRuleError(
+            _why_closed(resource, data, start=start, end=end, participants=participants, now=now)
+        )
 
 
 def _why_closed(resource, data, *, start, end, participants, now) -> str:
@@ -321,24 +334,16 @@ def _check_free(
             as_agent=resource.pk in agent_of,
         )
         if slot is None:
-            if (
-                _slot_offered(
-                    resource,
-                    dataclasses.replace(data, allocations={}),
-                    start=start,
-                    end=end,
-                    participants=participants,
-                    now=now,
-                    as_agent=resource.pk in agent_of,
-                )
-                is None
-            ):
-                # Closed since _check_rules looked (a day cancelled this very moment).
-                raise BookingRuleError(
-                    _why_closed(
-                        resource, data, start=start, end=end, participants=participants, now=now
-                    )
-                )
+            # Closed since _check_rules looked (a day cancelled this very moment)?
+            _refuse_if_closed(
+                resource,
+                data,
+                start=start,
+                end=end,
+                participants=participants,
+                now=now,
+                as_agent=resource.pk in agent_of,
+            )
             raise BookingConflict(
                 _(
                     "Ce créneau n'est plus disponible pour « %(name)s » : il vient d'être réservé. "
@@ -465,6 +470,7 @@ def booking_create(
                 % {"channel": Booking.Channel(channel).label},
             )
             _allocate(booking, locked, participants=participants)
+            notify_status(booking, from_status="", to_status=target, actor=actor)
             audit_log(
                 actor=actor,
                 action="booking.create",

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "cybercantal.territory",
     "cybercantal.accounts",
     "cybercantal.booking",
+    "cybercantal.coworking",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,40 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+def _seed_coworking_demo():
+    # Imported when seeding only: demo code stays out of every other process.
+    from .demo import seed_coworking_demo
+
+    return seed_coworking_demo()
+
+
+class CoworkingConfig(AppConfig):
+    name = "cybercantal.coworking"
+    label = "coworking"
+    verbose_name = _("Tiers-lieux")
+
+    def ready(self) -> None:
+        from cybercantal.booking.hooks import StatusListener, status_listeners
+        from cybercantal.core.registries import DemoSeeder, demo_seeders
+
+        demo_seeders.register(
+            DemoSeeder(
+                key="coworking",
+                label=_("Réseau des tiers-lieux : équipements et offres"),
+                seed=_seed_coworking_demo,
+                order=20,  # after the booking engine's desk pools and rooms
+            )
+        )
+
+        from .credits import on_booking_status
+
+        # Credits follow desk bookings: consumed when confirmed, given back when cancelled in
+        # time (coworking/credits.py).
+        # An issued invoice never changes (coworking/invoicing/guards.py): armed at start-up,
+        # not when the invoice services happen to be imported.
+        from .invoicing import guards  # noqa: F401
+
+        status_listeners.register(
+            StatusListener(key="coworking.credits", on_status=on_booking_status)
+        )

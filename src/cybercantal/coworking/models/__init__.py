@@ -1,0 +1,18 @@
+"""Models of the tiers-lieux network (network.py) and of the operators' invoices
+(invoices.py)."""
+
+from .invoices import Invoice, InvoiceLine, InvoiceSeries, Payment
+from .network import CheckIn, CreditMovement, DeskBooking, Offer, Pass, TiersLieu
+
+__all__ = [
+    "CheckIn",
+    "CreditMovement",
+    "DeskBooking",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceSeries",
+    "Offer",
+    "Pass",
+    "Payment",
+    "TiersLieu",
+]
