@@ -89,6 +89,7 @@ ROWS_MADE_BY_TRAFFIC = {
     "coworking.Invoice",
     "coworking.InvoiceLine",
     "coworking.Payment",
+    "coworking.MemberProfile",
     "django_tasks_database.DBTaskResult",
 }
 

@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 
@@ -11,3 +12,6 @@ urlpatterns = [
     path("", include("cybercantal.territory.urls")),
     path("", include("cybercantal.core.urls")),
 ]
+# Modules above the booking engine can be switched off by removing them from INSTALLED_APPS.
+if apps.is_installed("cybercantal.coworking"):
+    urlpatterns.insert(-2, path("tiers-lieux/", include("cybercantal.coworking.urls")))

@@ -17,9 +17,11 @@ from .models import (
     Invoice,
     InvoiceLine,
     InvoiceSeries,
+    MemberProfile,
     Offer,
     Pass,
     Payment,
+    SettlementRule,
     TiersLieu,
 )
 
@@ -91,3 +93,17 @@ class InvoiceAdmin(ReadOnlyAdmin):
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = ["invoice", "amount_cents", "method", "received_on"]
     list_filter = ["method"]
+
+
+@admin.register(MemberProfile)
+class MemberProfileAdmin(PlatformModelAdmin):
+    list_display = ["user", "joined_on", "previous_departement", "usual_commute_km"]
+    search_fields = ["user__email", "user__last_name"]
+    exclude = ["pin_digest"]
+    readonly_fields = ["checkin_code"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(SettlementRule)
+class SettlementRuleAdmin(PlatformModelAdmin):
+    list_display = ["tiers_lieu", "basis", "amount_cents", "valid_from"]

@@ -7,11 +7,12 @@ tiers-lieux found by place, offers by label and place; nothing written when unch
 are plausible for rural tiers-lieux in 2026, not anyone's real price list."""
 
 from dataclasses import dataclass
+from datetime import date
 
 from cybercantal.core.demo import ORGANISATIONS, TIERS_LIEUX, DemoSeedReport, DemoWriter
 from cybercantal.territory.models import Organisation, Place
 
-from .models import Offer, TiersLieu
+from .models import Offer, SettlementRule, TiersLieu
 
 Kind = Offer.Kind
 
@@ -96,6 +97,13 @@ def seed_coworking_demo() -> DemoSeedReport:
             _sync_offer(writer, offer, tiers_lieu=tiers_lieu, operator=place.organisation)
     _sync_offer(writer, NETWORK_PASS, tiers_lieu=None, operator=department)
     _sync_offer(writer, DISCOVERY, tiers_lieu=None, operator=department, funder=department)
+    # A network pass used at another operator's place earns that place 9 € a day.
+    _, status = writer.sync(
+        SettlementRule,
+        {"tiers_lieu": None, "valid_from": date(2026, 1, 1)},
+        {"basis": SettlementRule.Basis.PER_DAY, "amount_cents": 900},
+    )
+    writer.tally(SettlementRule, status)
     return writer.report
 
 

@@ -2,6 +2,7 @@
 (invoices.py)."""
 
 from .invoices import Invoice, InvoiceLine, InvoiceSeries, Payment
+from .members import MemberProfile, SettlementRule
 from .network import CheckIn, CreditMovement, DeskBooking, Offer, Pass, TiersLieu
 
 __all__ = [
@@ -11,8 +12,10 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "InvoiceSeries",
+    "MemberProfile",
     "Offer",
     "Pass",
     "Payment",
+    "SettlementRule",
     "TiersLieu",
 ]

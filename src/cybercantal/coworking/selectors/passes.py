@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from cybercantal.booking.models import Booking
 
-from .models import CreditMovement, DeskBooking, Pass, TiersLieu
-from .perms import managed_tiers_lieux_filter
+from ..models import CreditMovement, DeskBooking, Pass, TiersLieu
+from ..perms import managed_tiers_lieux_filter
 
 # Movements that pay for a booking: once one exists, the booking no longer holds credit.
 CONSUMING_REASONS = (CreditMovement.Reason.BOOKING, CreditMovement.Reason.CHECK_IN)

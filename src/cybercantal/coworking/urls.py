@@ -1,0 +1,8 @@
+"""URLs of the tiers-lieux network (mounted at /tiers-lieux/): each page family's module keeps
+its own urlpatterns."""
+
+from .views import manage, network
+
+app_name = "coworking"
+
+urlpatterns = [*network.urlpatterns, *manage.urlpatterns]

@@ -1,0 +1,3 @@
+"""Managers pages (helper B fills this)."""
+
+urlpatterns: list = []

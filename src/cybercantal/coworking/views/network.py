@@ -1,0 +1,3 @@
+"""Public pages of the network (helper A fills this)."""
+
+urlpatterns: list = []
