@@ -25,6 +25,7 @@ db: $(STAMP)
 
 demo: db
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_coworking_activity
 
 run: demo
 	bash scripts/run.sh

@@ -12,6 +12,7 @@ Every answer is JSON, errors included, with a French message under "detail":
 import functools
 import logging
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -266,3 +267,7 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 api.add_router("", territory_router, auth=PUBLIC)
 api.add_router("", accounts_router, auth=AUTHENTICATED)
 api.add_router("", booking_router, auth=PUBLIC)
+if apps.is_installed("cybercantal.coworking"):
+    from cybercantal.coworking.api import router as coworking_router
+
+    api.add_router("", coworking_router, auth=PUBLIC)

@@ -28,6 +28,9 @@ class CoworkingConfig(AppConfig):
         )
 
         from .credits import on_booking_status
+        from .views.network import register_home_entries
+
+        register_home_entries()
 
         # Credits follow desk bookings: consumed when confirmed, given back when cancelled in
         # time (coworking/credits.py).

@@ -260,3 +260,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Tiers-lieux figures: g CO₂e per km and per person by usual commuting mode, for the CO₂ a day
+# at a tiers-lieu avoids. Orders of magnitude from ADEME (Base Carbone, impactCO2), to be
+# checked and adjusted: docs/coworking-figures.md.
+CYBERCANTAL_COWORKING_CO2_G_PER_KM = {
+    "car": 218,
+    "carpool": 109,
+    "train": 25,
+    "bus": 30,
+    "other": 0,
+}

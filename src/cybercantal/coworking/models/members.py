@@ -64,7 +64,7 @@ class MemberProfile(models.Model):
 
     @property
     def is_newcomer(self) -> bool:
-        return bool(self.previous_departement) and self.previous_departement != "15"
+        return self.previous_departement not in ("", settings.CYBERCANTAL_TERRITORY_CODE)
 
 
 class SettlementRule(models.Model):
