@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 _OBJECT = re.compile(rb"(\d+) 0 obj(.*?)endobj", re.DOTALL)
 _STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.DOTALL)
+_LENGTH = re.compile(rb"/Length (\d+)")
 _DELIMITERS = b"()<>[]{}/%"
 _WHITESPACE = b" \t\r\n\f\x00"
 
@@ -30,6 +31,11 @@ def _objects(pdf: bytes) -> dict[int, tuple[bytes, bytes | None]]:
         data = None
         if stream:
             data = stream.group(1)
+            length = _LENGTH.search(body[: stream.start()])
+            if length:
+                # The dictionary's /Length, not the regex: compressed data may end with a
+                # byte the regex would take for the line break before "endstream".
+                data = body[stream.start(1) : stream.start(1) + int(length.group(1))]
             if b"/FlateDecode" in body[: stream.start()]:
                 data = zlib.decompress(data)
             body = body[: stream.start()]

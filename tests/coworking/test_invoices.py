@@ -299,6 +299,24 @@ def test_franchise_mention_only_when_every_line_is_at_zero(operator, manager):
     assert "293 B" not in mixed.legal_mentions
 
 
+def test_a_vat_registered_operator_prints_its_number_and_no_franchise(operator, manager):
+    operator.vat_number = "FR40303265045"
+    operator.full_clean()
+    operator.save()
+    invoice = issue(manager, operator, lines=[LineSpec("Journée", 1_000, 0)])
+    assert invoice.seller_vat_number == "FR40303265045"
+    assert "293 B" not in invoice.legal_mentions
+    assert "FR40303265045" in pdf_text(invoice_pdf(invoice))
+
+
+def test_a_wrong_vat_number_is_refused_in_french(operator):
+    from django.core.exceptions import ValidationError
+
+    operator.vat_number = "FR00123"
+    with pytest.raises(ValidationError, match="TVA intracommunautaire"):
+        operator.full_clean()
+
+
 # --- invoicing a pass --------------------------------------------------------------------------
 
 

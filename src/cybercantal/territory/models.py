@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from stdnum.fr import siret as stdnum_siret
+from stdnum.fr import tva as stdnum_tva
 
 from cybercantal.core.models import DemoFlagModel, TimeStampedModel
 
@@ -82,6 +83,18 @@ def validate_siret(value: str) -> None:
         )
 
 
+def validate_vat_number(value: str) -> None:
+    if not stdnum_tva.is_valid(value):
+        raise ValidationError(
+            _(
+                "Le numéro de TVA intracommunautaire « %(value)s » n'est pas valide : FR, deux "
+                "caractères de clé puis les 9 chiffres du SIREN."
+            ),
+            params={"value": value},
+            code="invalid_vat_number",
+        )
+
+
 class Organisation(TimeStampedModel, DemoFlagModel):
     """A structure: the Département, a commune, an EPCI, an association, a company, a care
     home, a health centre, a school… Roles are held through memberships of organisations."""
@@ -111,6 +124,14 @@ class Organisation(TimeStampedModel, DemoFlagModel):
         blank=True,
         validators=[validate_siret],
         help_text=_("14 chiffres, facultatif."),
+    )
+    # Printed on the invoices an operator issues (coworking); empty when not VAT-registered.
+    vat_number = models.CharField(
+        _("n° de TVA intracommunautaire"),
+        max_length=13,
+        blank=True,
+        validators=[validate_vat_number],
+        help_text=_("Par exemple FR40303265045 ; facultatif."),
     )
     commune = models.ForeignKey(
         Commune,

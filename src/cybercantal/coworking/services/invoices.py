@@ -175,9 +175,7 @@ def organisation_postal_address(organisation: Organisation) -> str:
 
 
 def _seller_vat_number(operator: Organisation) -> str:
-    # Organisation has no intra-community VAT number field yet (recommended in the hand-over):
-    # read it when it exists, so that invoices print it from that day on.
-    return (getattr(operator, "vat_number", "") or "").strip()
+    return operator.vat_number.replace(" ", "").upper()
 
 
 def _legal_mentions(
