@@ -28,9 +28,11 @@ class CoworkingConfig(AppConfig):
         )
 
         from .credits import on_booking_status
+        from .views.figures import register_figures_entries
         from .views.network import register_home_entries
 
         register_home_entries()
+        register_figures_entries()
 
         # Credits follow desk bookings: consumed when confirmed, given back when cancelled in
         # time (coworking/credits.py).

@@ -1,8 +1,8 @@
 """URLs of the tiers-lieux network (mounted at /tiers-lieux/): each page family's module keeps
 its own urlpatterns."""
 
-from .views import manage, member, network
+from .views import figures, manage, member, network
 
 app_name = "coworking"
 
-urlpatterns = [*network.urlpatterns, *member.urlpatterns, *manage.urlpatterns]
+urlpatterns = [*network.urlpatterns, *member.urlpatterns, *manage.urlpatterns, *figures.urlpatterns]
