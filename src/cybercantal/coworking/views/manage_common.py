@@ -3,8 +3,15 @@ turning a service's refusal into a French message."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest
+from collections.abc import Callable
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+
+from cybercantal.booking.errors import BookingError
 
 from ..models import TiersLieu
 from ..selectors.today import managed_place_get
@@ -21,3 +28,27 @@ def managed_place(request: HttpRequest, pk: int) -> TiersLieu:
 
 def member_name(member) -> str:
     return member.get_full_name() or member.get_username()
+
+
+def submit(
+    request: HttpRequest,
+    form: forms.Form,
+    action: Callable[[dict], str],
+    *,
+    then: str,
+) -> tuple[HttpResponse | None, int]:
+    """A manager's form posted: call `action(cleaned_data)`, which runs the service and returns
+    the success message. Returns (the redirect to `then`, 302) on success; otherwise (None, the
+    status to render the form again with): 200 on GET, 400 for an invalid form, the service's
+    own status for a refusal, shown in the form as its French message."""
+    if request.method != "POST":
+        return None, 200
+    if not form.is_valid():
+        return None, 400
+    try:
+        message = action(form.cleaned_data)
+    except BookingError as exc:
+        form.add_error(None, exc.message)
+        return None, exc.status_code
+    messages.success(request, message)
+    return redirect(then), 302

@@ -14,8 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from cybercantal.booking.errors import BookingError
-
 from ..forms import ExportForm, PaymentForm, ReasonForm
 from ..invoicing.amounts import format_cents
 from ..invoicing.exports import fec_filename, invoices_csv, invoices_fec
@@ -23,7 +21,7 @@ from ..invoicing.pdf import invoice_pdf
 from ..models import Invoice
 from ..selectors.manage import operator_invoice_get, operator_invoices
 from ..services.invoices import invoice_credit, invoice_paid_cents, payment_record
-from .manage_common import managed_place
+from .manage_common import managed_place, submit
 
 LIST_LIMIT = 200
 
@@ -88,30 +86,24 @@ def manage_invoice_payment(request: HttpRequest, pk: int, invoice_id: int) -> Ht
     invoice = _invoice_or_404(request, tiers_lieu, invoice_id)
     remaining = invoice.total_incl_tax_cents - invoice_paid_cents(invoice)
     form = PaymentForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                payment_record(
-                    actor=request.user,
-                    invoice=invoice,
-                    amount_cents=data["amount"],
-                    method=data["method"],
-                    received_on=data["received_on"],
-                    reference=data["reference"],
-                )
-            except BookingError as exc:
-                form.add_error(None, exc.message)
-                status = exc.status_code
-            else:
-                messages.success(
-                    request,
-                    _("Paiement de %(amount)s enregistré sur la facture %(number)s.")
-                    % {"amount": format_cents(data["amount"]), "number": invoice.number},
-                )
-                return redirect(_invoices_url(tiers_lieu))
+
+    def record(data: dict) -> str:
+        payment_record(
+            actor=request.user,
+            invoice=invoice,
+            amount_cents=data["amount"],
+            method=data["method"],
+            received_on=data["received_on"],
+            reference=data["reference"],
+        )
+        return _("Paiement de %(amount)s enregistré sur la facture %(number)s.") % {
+            "amount": format_cents(data["amount"]),
+            "number": invoice.number,
+        }
+
+    done, status = submit(request, form, record, then=_invoices_url(tiers_lieu))
+    if done:
+        return done
     return render(
         request,
         "coworking/manage/invoice_payment.html",
@@ -133,24 +125,17 @@ def manage_invoice_credit(request: HttpRequest, pk: int, invoice_id: int) -> Htt
     tiers_lieu = managed_place(request, pk)
     invoice = _invoice_or_404(request, tiers_lieu, invoice_id)
     form = ReasonForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                credit_note = invoice_credit(
-                    actor=request.user, invoice=invoice, reason=form.cleaned_data["reason"]
-                )
-            except BookingError as exc:
-                form.add_error(None, exc.message)
-                status = exc.status_code
-            else:
-                messages.success(
-                    request,
-                    _("Avoir %(credit)s émis : la facture %(number)s est annulée.")
-                    % {"credit": credit_note.number, "number": invoice.number},
-                )
-                return redirect(_invoices_url(tiers_lieu))
+
+    def credit(data: dict) -> str:
+        credit_note = invoice_credit(actor=request.user, invoice=invoice, reason=data["reason"])
+        return _("Avoir %(credit)s émis : la facture %(number)s est annulée.") % {
+            "credit": credit_note.number,
+            "number": invoice.number,
+        }
+
+    done, status = submit(request, form, credit, then=_invoices_url(tiers_lieu))
+    if done:
+        return done
     return render(
         request,
         "coworking/manage/invoice_credit.html",

@@ -24,7 +24,7 @@ from ..selectors.manage import (
 )
 from ..services.passes import pass_cancel, pass_check_proof
 from ..services.sales import pass_sell
-from .manage_common import managed_place, member_name
+from .manage_common import managed_place, member_name, submit
 
 LIST_LIMIT = 200
 
@@ -133,26 +133,14 @@ def manage_pass_cancel(request: HttpRequest, pk: int, pass_id: int) -> HttpRespo
     tiers_lieu = managed_place(request, pk)
     pass_account = _pass_or_404(request, tiers_lieu, pass_id)
     form = ReasonForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                pass_cancel(
-                    actor=request.user,
-                    pass_account=pass_account,
-                    reason=form.cleaned_data["reason"],
-                )
-            except BookingError as exc:
-                form.add_error(None, exc.message)
-                status = exc.status_code
-            else:
-                messages.success(
-                    request,
-                    _("Le pass de %(name)s est annulé.")
-                    % {"name": member_name(pass_account.member)},
-                )
-                return redirect(_passes_url(tiers_lieu))
+
+    def cancel(data: dict) -> str:
+        pass_cancel(actor=request.user, pass_account=pass_account, reason=data["reason"])
+        return _("Le pass de %(name)s est annulé.") % {"name": member_name(pass_account.member)}
+
+    done, status = submit(request, form, cancel, then=_passes_url(tiers_lieu))
+    if done:
+        return done
     return render(
         request,
         "coworking/manage/pass_cancel.html",
