@@ -7,6 +7,15 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cybercantal.core.demo import DemoError
 
+COUNT_LABELS = {
+    "members": "membres",
+    "passes": "passes",
+    "bookings": "réservations",
+    "check_ins": "arrivées",
+    "movements": "mouvements de crédit",
+    "invoices": "factures",
+}
+
 
 class Command(BaseCommand):
     help = "Crée une année d'activité de démonstration dans le réseau des tiers-lieux."
@@ -28,7 +37,9 @@ class Command(BaseCommand):
         if report.already_there:
             self.stdout.write("L'activité de démonstration existe déjà : rien n'a changé.")
             return
-        counts = ", ".join(f"{key} : {value}" for key, value in report.counts.items())
+        counts = ", ".join(
+            f"{COUNT_LABELS.get(key, key)} : {value}" for key, value in report.counts.items()
+        )
         elapsed = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(f"Année d'activité créée en {elapsed:.1f} s ({counts}).")
