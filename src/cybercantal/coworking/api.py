@@ -58,58 +58,25 @@ class AmenitiesOut(Schema):
 class TiersLieuOut(Schema):
     id: int
     place_id: int
-    name: str
+    # The place's own fields, read through the tiers-lieu (ninja resolves dotted aliases).
+    name: str = Field(alias="place.name")
     typology: str
-    commune: CommuneOut
-    address: str
-    postal_code: str
-    latitude: float
-    longitude: float
-    phone: str
-    opening_hours: str = Field(description="Horaires au format OpenStreetMap.")
+    commune: CommuneOut = Field(alias="place.commune")
+    address: str = Field(alias="place.address")
+    postal_code: str = Field(alias="place.postal_code")
+    latitude: float = Field(alias="place.latitude")
+    longitude: float = Field(alias="place.longitude")
+    phone: str = Field(alias="place.phone")
+    opening_hours: str = Field(
+        alias="place.opening_hours", description="Horaires au format OpenStreetMap."
+    )
     desk_capacity: int
     amenities: AmenitiesOut
-    is_demo: bool
-
-    @staticmethod
-    def resolve_name(obj: TiersLieu) -> str:
-        return obj.place.name
+    is_demo: bool = Field(alias="place.is_demo")
 
     @staticmethod
     def resolve_typology(obj: TiersLieu) -> str:
         return str(obj.get_typology_display())
-
-    @staticmethod
-    def resolve_commune(obj: TiersLieu):
-        return obj.place.commune
-
-    @staticmethod
-    def resolve_address(obj: TiersLieu) -> str:
-        return obj.place.address
-
-    @staticmethod
-    def resolve_postal_code(obj: TiersLieu) -> str:
-        return obj.place.postal_code
-
-    @staticmethod
-    def resolve_latitude(obj: TiersLieu) -> float:
-        return obj.place.latitude
-
-    @staticmethod
-    def resolve_longitude(obj: TiersLieu) -> float:
-        return obj.place.longitude
-
-    @staticmethod
-    def resolve_phone(obj: TiersLieu) -> str:
-        return obj.place.phone
-
-    @staticmethod
-    def resolve_opening_hours(obj: TiersLieu) -> str:
-        return obj.place.opening_hours
-
-    @staticmethod
-    def resolve_is_demo(obj: TiersLieu) -> bool:
-        return obj.place.is_demo
 
     @staticmethod
     def resolve_amenities(obj: TiersLieu) -> dict:

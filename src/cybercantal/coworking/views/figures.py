@@ -27,7 +27,6 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from cybercantal.accounts.models import Role
 from cybercantal.booking.perms import MEMBER_ONLY_ROLES
 from cybercantal.territory.models import Organisation
 
@@ -337,13 +336,8 @@ def census_export(request: HttpRequest) -> HttpResponse:
 def _operators(actor) -> list[Organisation]:
     """The operators whose statements `actor` may read: every operator of a tiers-lieu for the
     Département's staff, those they manage for a manager."""
-    operators = Organisation.objects.filter(places__tiers_lieu__isnull=False)
-    if not is_territory_staff(actor):
-        operators = operators.filter(
-            memberships__user=actor,
-            memberships__role=Role.TIERS_LIEU_MANAGER,
-            memberships__is_active=True,
-        )
+    managed = TiersLieu.objects.filter(managed_tiers_lieux_filter(actor))
+    operators = Organisation.objects.filter(places__tiers_lieu__in=managed)
     return list(operators.distinct().order_by("name"))
 
 
