@@ -1,9 +1,10 @@
-"""Models of the tiers-lieux network (network.py) and of the operators' invoices
-(invoices.py)."""
+"""Models of the tiers-lieux network (network.py), members (members.py), volunteers' shifts
+(shifts.py) and the operators' invoices (invoices.py)."""
 
 from .invoices import Invoice, InvoiceLine, InvoiceSeries, Payment
 from .members import MemberProfile, SettlementRule
 from .network import CheckIn, CreditMovement, DeskBooking, Offer, Pass, TiersLieu
+from .shifts import VolunteerShift
 
 __all__ = [
     "CheckIn",
@@ -18,4 +19,5 @@ __all__ = [
     "Payment",
     "SettlementRule",
     "TiersLieu",
+    "VolunteerShift",
 ]

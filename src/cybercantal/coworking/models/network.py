@@ -71,6 +71,11 @@ class TiersLieu(TimeStampedModel, DemoFlagModel):
     public_services_hosted = models.CharField(
         _("services publics accueillis"), max_length=300, blank=True
     )
+    hours_from_shifts = models.BooleanField(
+        _("horaires tirés des permanences des bénévoles"),
+        default=False,
+        help_text=_("Les horaires publics sont ceux où un bénévole assure une permanence."),
+    )
 
     class Meta:
         verbose_name = _("tiers-lieu")
