@@ -26,6 +26,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from cybercantal.accounts.api import AUTHENTICATED, PUBLIC, InvalidToken
 from cybercantal.accounts.api import router as accounts_router
 from cybercantal.booking.api import router as booking_router
+from cybercantal.core.api import router as core_router
 from cybercantal.territory.api import router as territory_router
 
 logger = logging.getLogger("cybercantal.api")
@@ -267,6 +268,7 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 api.add_router("", territory_router, auth=PUBLIC)
 api.add_router("", accounts_router, auth=AUTHENTICATED)
 api.add_router("", booking_router, auth=PUBLIC)
+api.add_router("", core_router, auth=PUBLIC)
 if apps.is_installed("cybercantal.coworking"):
     from cybercantal.coworking.api import router as coworking_router
 

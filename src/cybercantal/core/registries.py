@@ -17,8 +17,9 @@ A module fills them in its `AppConfig.ready()`:
             )
 
 The home page shows the sections (home_sections) and the dashboard cards visible to the
-visitor; the search page asks every search provider; `manage.py seed_demo` runs every demo
-seeder (demo_seeders) after core's own demo data. Removing a module from INSTALLED_APPS
+visitor; the search page asks every search provider; the observatory and the API's
+/indicateurs read every indicator provider (indicator_providers); `manage.py seed_demo` runs
+every demo seeder (demo_seeders) after core's own demo data. Removing a module from INSTALLED_APPS
 removes its entries: nothing else refers to them. Keys are unique: registering a key twice
 replaces the first entry (so that a `ready()` run twice, as in some test set-ups, does not
 duplicate cards).
@@ -187,11 +188,43 @@ class DemoSeeder:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class Indicator:
+    """One figure of the territory's digital life for a year: "coworking.seat_days" = 8,412
+    journées. `value` None means not published (unknown, or too few people to publish without
+    identifying them). `description` says how it is counted, for the reader of open data."""
+
+    key: str
+    label: str
+    value: float | int | None
+    unit: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class IndicatorProvider:
+    """A module's indicators for the observatory. `compute(year=)` returns aggregate figures
+    of the whole territory, publishable as open data: the provider aggregates and leaves out
+    counts small enough to identify someone; it never returns per-person rows."""
+
+    key: str
+    label: str
+    compute: Callable[..., list[Indicator]]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class ProviderIndicators:
+    provider: IndicatorProvider
+    indicators: list[Indicator]
+
+
 dashboard_cards: Registry[DashboardCard] = Registry("dashboard_cards")
 home_sections: Registry[HomeSection] = Registry("home_sections")
 search_providers: Registry[SearchProvider] = Registry("search_providers")
 demo_seeders: Registry[DemoSeeder] = Registry("demo_seeders")
 main_nav_links: Registry[NavLink] = Registry("main_nav_links")
+indicator_providers: Registry[IndicatorProvider] = Registry("indicator_providers")
 
 
 def visible_nav_links(request) -> list[tuple[NavLink, str]]:
@@ -247,4 +280,18 @@ def run_search_providers(*, actor, query: str, limit: int = 10) -> list[Provider
             continue
         if results:
             answers.append(ProviderResults(provider, results))
+    return answers
+
+
+def collect_indicators(*, year: int) -> list[ProviderIndicators]:
+    """Every provider's indicators for `year`. A provider that fails is logged and left out:
+    the observatory still shows the others."""
+    answers = []
+    for provider in indicator_providers:
+        try:
+            indicators = list(provider.compute(year=year))
+        except Exception:
+            logger.exception("Indicateurs %s : échec du calcul", provider.key)
+            continue
+        answers.append(ProviderIndicators(provider, indicators))
     return answers

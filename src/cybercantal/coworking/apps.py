@@ -2,6 +2,13 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def _coworking_indicators(*, year: int):
+    # Imported when the observatory asks: the figures selectors stay out of start-up.
+    from .indicators import coworking_indicators
+
+    return coworking_indicators(year=year)
+
+
 def _seed_coworking_demo():
     # Imported when seeding only: demo code stays out of every other process.
     from .demo import seed_coworking_demo
@@ -16,7 +23,12 @@ class CoworkingConfig(AppConfig):
 
     def ready(self) -> None:
         from cybercantal.booking.hooks import StatusListener, status_listeners
-        from cybercantal.core.registries import DemoSeeder, demo_seeders
+        from cybercantal.core.registries import (
+            DemoSeeder,
+            IndicatorProvider,
+            demo_seeders,
+            indicator_providers,
+        )
 
         demo_seeders.register(
             DemoSeeder(
@@ -24,6 +36,15 @@ class CoworkingConfig(AppConfig):
                 label=_("Réseau des tiers-lieux : équipements et offres"),
                 seed=_seed_coworking_demo,
                 order=20,  # after the booking engine's desk pools and rooms
+            )
+        )
+
+        indicator_providers.register(
+            IndicatorProvider(
+                key="coworking",
+                label=_("Réseau des tiers-lieux"),
+                compute=_coworking_indicators,
+                order=20,
             )
         )
 

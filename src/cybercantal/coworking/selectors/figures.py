@@ -189,7 +189,21 @@ def coworking_figures(
     """The year's figures of the places `actor` sees (or of `tiers_lieu` alone), per month,
     and per day when `daily`. CoworkingForbidden for someone who sees no place, or asks for a
     place they do not manage."""
-    places = _visible_places(actor, tiers_lieu)
+    return _figures_of(_visible_places(actor, tiers_lieu), year, daily=daily)
+
+
+def network_public_figures(*, year: int) -> PlaceFigures:
+    """The whole network's totals for a year, unscoped: for the observatory's open data
+    (coworking/indicators.py publishes aggregates only, never per member or place)."""
+    places = list(
+        TiersLieu.objects.filter(is_in_network=True)
+        .select_related("place")
+        .only("desk_capacity", "place__name", "place__latitude", "place__longitude", "place_id")
+    )
+    return _figures_of(places, year, daily=False).network
+
+
+def _figures_of(places: list[TiersLieu], year: int, *, daily: bool) -> Figures:
     first, following = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
     months = _month_starts(year)
     by_place = {
