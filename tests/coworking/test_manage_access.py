@@ -34,6 +34,8 @@ def place_pages(w, place=None):
         reverse("coworking:manage_invoice_pdf", args=[pk, w.invoice.pk]),
         reverse("coworking:manage_invoice_payment", args=[pk, w.invoice.pk]),
         reverse("coworking:manage_invoice_credit", args=[pk, w.invoice.pk]),
+        reverse("coworking:manage_members", args=[pk]),
+        reverse("coworking:manage_member", args=[pk, w.member.pk]),
     ]
 
 

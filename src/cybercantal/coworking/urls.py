@@ -1,8 +1,14 @@
 """URLs of the tiers-lieux network (mounted at /tiers-lieux/): each page family's module keeps
 its own urlpatterns."""
 
-from .views import figures, manage, member, network
+from .views import figures, manage, member, member_profile, network
 
 app_name = "coworking"
 
-urlpatterns = [*network.urlpatterns, *member.urlpatterns, *manage.urlpatterns, *figures.urlpatterns]
+urlpatterns = [
+    *network.urlpatterns,
+    *member.urlpatterns,
+    *member_profile.urlpatterns,
+    *manage.urlpatterns,
+    *figures.urlpatterns,
+]

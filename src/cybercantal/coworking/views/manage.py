@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from ..selectors.today import managed_places
-from . import manage_invoices, manage_passes, manage_tablet, manage_today
+from . import manage_invoices, manage_members, manage_passes, manage_tablet, manage_today
 
 
 @never_cache
@@ -31,6 +31,7 @@ urlpatterns = [
     path("gestion/", manage_home, name="manage_home"),
     *manage_today.urlpatterns,
     *manage_tablet.urlpatterns,
+    *manage_members.urlpatterns,
     *manage_passes.urlpatterns,
     *manage_invoices.urlpatterns,
 ]
