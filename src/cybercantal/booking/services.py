@@ -699,6 +699,58 @@ def bookings_cancel_day(
     Agents only: of the resource; of the place's organisation or of each booking's resources.
     Each person is notified, with the next free slots nearby, and the rest of the day is
     closed (a Closure) so that nobody books it again."""
+    _closure, cancelled = _cancel_days(
+        actor=actor,
+        first_day=day,
+        last_day=day,
+        reason=reason,
+        resource=resource,
+        place=place,
+        now=now,
+        audit_action="booking.cancel_day",
+        audit_data={"day": day.isoformat()},
+    )
+    return cancelled
+
+
+def bookings_cancel_range(
+    *,
+    actor,
+    first_day: dt.date,
+    last_day: dt.date,
+    reason: str,
+    resource: Resource | None = None,
+    place=None,
+    now=None,
+) -> tuple[Closure, list[Booking]]:
+    """bookings_cancel_day over the local days from `first_day` to `last_day` included
+    (holidays, works): one Closure for the whole range (from now if it has begun), every
+    upcoming booking of those days cancelled and its person notified, in one transaction."""
+    return _cancel_days(
+        actor=actor,
+        first_day=first_day,
+        last_day=last_day,
+        reason=reason,
+        resource=resource,
+        place=place,
+        now=now,
+        audit_action="booking.cancel_range",
+        audit_data={"from": first_day.isoformat(), "until": last_day.isoformat()},
+    )
+
+
+def _cancel_days(
+    *,
+    actor,
+    first_day: dt.date,
+    last_day: dt.date,
+    reason: str,
+    resource: Resource | None,
+    place,
+    now,
+    audit_action: str,
+    audit_data: dict,
+) -> tuple[Closure, list[Booking]]:
     now = now or timezone.now()
     if (resource is None) == (place is None):
         raise BookingRuleError(_("Indiquez une ressource ou un lieu, pas les deux."))
@@ -716,26 +768,30 @@ def bookings_cancel_day(
         raise BookingRuleError(
             _("Indiquez le motif de l'annulation : il est envoyé aux personnes.")
         )
+    if last_day < first_day:
+        raise BookingRuleError(_("Le dernier jour doit être le premier ou le suivre."))
     tz = timezone.get_current_timezone()
-    day_start = dt.datetime.combine(day, dt.time(), tzinfo=tz)
-    day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    range_start = dt.datetime.combine(first_day, dt.time(), tzinfo=tz)
+    range_end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    if range_end <= now:
+        raise BookingRuleError(_("Ces jours sont passés : il n'y a plus rien à annuler."))
     cancelled = []
     with transaction.atomic():
         # The lock booking_create takes, then the closure: a booking made at the same moment
         # either committed before (and is cancelled below) or sees the closure.
         _lock_day_resources(resource=resource, place=place)
-        # The day is closed, so that its slots are not offered again (public search, waiting
-        # list) while the reason (snow, illness) holds.
-        Closure.objects.create(
+        # The days are closed, so that their slots are not offered again (public search,
+        # waiting list) while the reason (snow, illness) holds.
+        closure = Closure.objects.create(
             resource=resource,
             place=place if resource is None else None,
-            start=max(day_start, now),
-            end=day_end,
+            start=max(range_start, now),
+            end=range_end,
             reason=reason[:200],
         )
         bookings = Booking.objects.filter(
-            start__gte=max(day_start, now),
-            start__lt=day_end,
+            start__gte=max(range_start, now),
+            start__lt=range_end,
             status__in=(Booking.Status.PENDING, Booking.Status.CONFIRMED),
         )
         bookings = (
@@ -762,11 +818,11 @@ def bookings_cancel_day(
             )
         audit_log(
             actor=actor,
-            action="booking.cancel_day",
+            action=audit_action,
             target=resource if resource is not None else place,
-            data={"day": day.isoformat(), "count": len(cancelled), "reason": reason},
+            data={**audit_data, "count": len(cancelled), "reason": reason},
         )
-    return cancelled
+    return closure, cancelled
 
 
 def _lock_day_resources(*, resource: Resource | None, place) -> None:

@@ -1,7 +1,7 @@
 """URLs of the tiers-lieux network (mounted at /tiers-lieux/): each page family's module keeps
 its own urlpatterns."""
 
-from .views import figures, manage, member, member_profile, network
+from .views import figures, manage, member, member_profile, member_rooms, network, payments
 
 app_name = "coworking"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     *network.urlpatterns,
     *member.urlpatterns,
     *member_profile.urlpatterns,
+    *member_rooms.urlpatterns,
     *manage.urlpatterns,
     *figures.urlpatterns,
+    *payments.urlpatterns,
 ]

@@ -271,3 +271,11 @@ CYBERCANTAL_COWORKING_CO2_G_PER_KM = {
     "bus": 30,
     "other": 0,
 }
+
+# Tiers-lieux online payment of invoices: a dotted path to a class implementing
+# cybercantal.coworking.payments.base.PaymentProvider, or "" (the default) for none — payments
+# are then recorded at the desk only. COWORKING_PAYMENT_SECRET is the provider's secret that
+# signs its notifications (HMAC-SHA256). For development only, without real money:
+# "cybercantal.coworking.payments.simulated.SimulatedPaymentProvider" (refused in production).
+COWORKING_PAYMENT_PROVIDER = os.environ.get("CYBERCANTAL_PAYMENT_PROVIDER", "")
+COWORKING_PAYMENT_SECRET = os.environ.get("CYBERCANTAL_PAYMENT_SECRET", "")

@@ -43,6 +43,17 @@ for _name, _refused in _DEV_BACKENDS.items():
             "(configurez un vrai fournisseur, voir docs/deploy.md)."
         )
 
+# The simulated payment provider pays without money: never in production.
+if (
+    os.environ.get("CYBERCANTAL_PAYMENT_PROVIDER", "")
+    .strip()
+    .endswith("payments.simulated.SimulatedPaymentProvider")
+):
+    raise ImproperlyConfigured(
+        "CYBERCANTAL_PAYMENT_PROVIDER : le paiement simulé est réservé au développement "
+        "(configurez un vrai prestataire ou laissez vide, voir docs/decisions/0004)."
+    )
+
 DEBUG = False
 CYBERCANTAL_DEMO_ALLOWED = False
 

@@ -1,9 +1,10 @@
 """Models of the tiers-lieux network (network.py), members (members.py), volunteers' shifts
-(shifts.py) and the operators' invoices (invoices.py)."""
+(shifts.py), the operators' invoices (invoices.py) and online payment attempts (payments.py)."""
 
 from .invoices import Invoice, InvoiceLine, InvoiceSeries, Payment
 from .members import MemberProfile, SettlementRule
 from .network import CheckIn, CreditMovement, DeskBooking, Offer, Pass, TiersLieu
+from .payments import OnlinePayment
 from .shifts import VolunteerShift
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "InvoiceSeries",
     "MemberProfile",
     "Offer",
+    "OnlinePayment",
     "Pass",
     "Payment",
     "SettlementRule",

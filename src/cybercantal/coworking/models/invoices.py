@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cybercantal.booking.models import Booking
 from cybercantal.core.models import TimeStampedModel
 from cybercantal.territory.models import Organisation
 
@@ -191,3 +192,35 @@ class Payment(TimeStampedModel):
         verbose_name = _("paiement")
         verbose_name_plural = _("paiements")
         ordering = ["received_on", "id"]
+
+
+class RoomBookingInvoice(models.Model):
+    """Which invoice billed a meeting-room booking (services.rooms.invoice_for_booking). Kept
+    beside the invoice rather than on its line: issued lines never change (invoicing/guards.py
+    and the database triggers of migration 0002). A booking is billed again only once its
+    invoice is credited."""
+
+    booking = models.ForeignKey(
+        Booking,
+        verbose_name=_("réservation"),
+        on_delete=models.PROTECT,
+        related_name="coworking_room_invoices",
+    )
+    invoice = models.ForeignKey(
+        Invoice,
+        verbose_name=_("facture"),
+        on_delete=models.PROTECT,
+        related_name="room_bookings",
+    )
+
+    class Meta:
+        verbose_name = _("facture de salle")
+        verbose_name_plural = _("factures de salle")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking", "invoice"], name="room_booking_invoice_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booking} — {self.invoice}"

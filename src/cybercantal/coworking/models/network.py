@@ -14,7 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cybercantal.booking.models import Booking
+from cybercantal.booking.models import Booking, Closure, Resource
 from cybercantal.core.models import DemoFlagModel, TimeStampedModel
 from cybercantal.territory.models import Organisation, Place
 
@@ -99,6 +99,8 @@ class Offer(TimeStampedModel, DemoFlagModel):
         MONTHLY = "monthly", _("Abonnement mensuel")
         NETWORK_PASS = "network_pass", _("Pass réseau")
         DISCOVERY = "discovery", _("Journée découverte")
+        # A price, not a pass: price_cents is the hour of meeting room, TTC (services.rooms).
+        ROOM_HOUR = "room_hour", _("Salle de réunion, à l'heure")
 
     class ConsumedOn(models.TextChoices):
         BOOKING = "booking", _("à la confirmation de la réservation")
@@ -385,3 +387,53 @@ class DeskBooking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.booking} — {self.pass_account}"
+
+
+class OfficeRental(TimeStampedModel):
+    """An office (a booking.Resource of kind office) rented to a member from one day to
+    another, both included (services.offices). The member holds the monthly pass it was sold
+    as; the booking engine sees the office closed by `closure` for those days, so that nobody
+    books it. `last_day` moves earlier when the rental ends early."""
+
+    office = models.ForeignKey(
+        Resource,
+        verbose_name=_("bureau"),
+        on_delete=models.PROTECT,
+        related_name="coworking_rentals",
+    )
+    pass_account = models.OneToOneField(
+        Pass, verbose_name=_("pass"), on_delete=models.PROTECT, related_name="office_rental"
+    )
+    closure = models.OneToOneField(
+        Closure,
+        verbose_name=_("fermeture dans l'agenda"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    first_day = models.DateField(_("premier jour"))
+    last_day = models.DateField(_("dernier jour"))
+    ended_early_at = models.DateTimeField(_("terminée plus tôt le"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("enregistrée par"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("location de bureau")
+        verbose_name_plural = _("locations de bureau")
+        ordering = ["office", "first_day"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(last_day__gte=models.F("first_day")),
+                name="office_rental_days_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office} — {self.first_day:%d/%m/%Y}–{self.last_day:%d/%m/%Y}"

@@ -38,6 +38,8 @@ def offers_for_sale(*, tiers_lieu: TiersLieu) -> QuerySet[Offer]:
         scope |= Q(tiers_lieu__isnull=True)
     return (
         Offer.objects.filter(scope, is_active=True)
+        # An hourly room price is invoiced with the booking (services.rooms), not sold.
+        .exclude(kind=Offer.Kind.ROOM_HOUR)
         .select_related("tiers_lieu__place")
         .order_by("tiers_lieu", "price_cents", "label")
     )

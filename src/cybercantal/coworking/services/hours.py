@@ -4,12 +4,19 @@ booking engine offers).
 
 New hours apply from a day on: the spaces' rules valid before that day are ended the day
 before, not rewritten, so that past occupancy rates (booked hours against open hours) keep
-the hours that were open then."""
+the hours that were open then.
+
+When the hours come from the volunteers' shifts, a shift may start or end later on (Marie
+stops at the end of June): the spaces then get one set of rules per stretch of days with the
+same shifts, each with its validity dates, so that the booking engine never offers a slot
+nobody will keep open. The Place's periods and string are those of the first stretch: a
+shift that starts or ends later changes them only when the hours are published again."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import Q
@@ -26,6 +33,16 @@ from ..errors import CoworkingForbidden, CoworkingRuleError
 from ..models import TiersLieu, VolunteerShift
 from ..perms import is_place_manager
 from ..selectors.network import SPACE_KINDS
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+class Stretch(NamedTuple):
+    """Weekly hours that hold from `first_day` to `last_day` (None: from then on)."""
+
+    first_day: dt.date
+    last_day: dt.date | None
+    periods: list[Period]
 
 
 def place_spaces(tiers_lieu: TiersLieu):
@@ -52,6 +69,18 @@ def check_periods(periods: Iterable[tuple[int, dt.time, dt.time]]) -> list[Perio
     return merge_periods(periods)
 
 
+def _check_manager(actor, tiers_lieu: TiersLieu) -> None:
+    if not is_place_manager(actor, tiers_lieu):
+        raise CoworkingForbidden(_("Seul un gestionnaire du lieu peut changer ses horaires."))
+
+
+def _check_from_day(from_day: dt.date | None) -> dt.date:
+    from_day = from_day or timezone.localdate()
+    if from_day < timezone.localdate():
+        raise CoworkingRuleError(_("Les nouveaux horaires ne peuvent pas s'appliquer au passé."))
+    return from_day
+
+
 def place_hours_set(
     *,
     actor,
@@ -60,37 +89,71 @@ def place_hours_set(
     from_day: dt.date | None = None,
 ) -> list[Period]:
     """Make `periods` the weekly opening hours of the place from `from_day` (today by
-    default): the Place's periods and OpenStreetMap string, and the rules of its spaces."""
-    if not is_place_manager(actor, tiers_lieu):
-        raise CoworkingForbidden(_("Seul un gestionnaire du lieu peut changer ses horaires."))
+    default): the Place's periods and OpenStreetMap string, and the rules of its spaces.
+    Refused while the place takes its hours from the volunteers' shifts."""
+    _check_manager(actor, tiers_lieu)
+    if tiers_lieu.hours_from_shifts:
+        raise CoworkingRuleError(
+            _(
+                "Les horaires de ce lieu suivent les permanences des bénévoles : changez les "
+                "permanences, ou cessez de faire suivre les horaires aux permanences."
+            )
+        )
     merged = check_periods(periods)
-    from_day = from_day or timezone.localdate()
-    if from_day < timezone.localdate():
-        raise CoworkingRuleError(_("Les nouveaux horaires ne peuvent pas s'appliquer au passé."))
+    from_day = _check_from_day(from_day)
     with transaction.atomic():
-        _write_place_periods(tiers_lieu, merged)
-        space_ids = list(place_spaces(tiers_lieu).values_list("pk", flat=True))
-        for space_id in space_ids:
-            _replace_space_rules(space_id, tiers_lieu.place_id, merged, from_day)
-        rules_changed(space_ids)
-        audit_log(
-            actor=actor,
-            action="coworking.hours_set",
-            target=tiers_lieu,
-            data={"from": from_day.isoformat(), "hours": tiers_lieu.place.opening_hours},
+        publish_hours(
+            actor=actor, tiers_lieu=tiers_lieu, stretches=[Stretch(from_day, None, merged)]
         )
     return merged
 
 
-def space_rules_follow_place(space: Resource, *, from_day: dt.date | None = None) -> None:
-    """Give a space the place's current weekly hours from `from_day` (a new space)."""
-    periods = merge_periods(
-        OpeningPeriod.objects.filter(place_id=space.place_id).values_list(
-            "weekday", "opens", "closes"
-        )
+def publish_hours(*, actor, tiers_lieu: TiersLieu, stretches: list[Stretch]) -> None:
+    """Write `stretches` (consecutive, the first one starting the day the change applies
+    from): the Place's periods are the first stretch's; the spaces' rules from that day on are
+    replaced. To call inside the caller's transaction, permission checked."""
+    from_day = stretches[0].first_day
+    _write_place_periods(tiers_lieu, stretches[0].periods)
+    space_ids = list(place_spaces(tiers_lieu).values_list("pk", flat=True))
+    for space_id in space_ids:
+        _replace_space_rules(space_id, tiers_lieu.place_id, stretches)
+    rules_changed(space_ids)
+    audit_log(
+        actor=actor,
+        action="coworking.hours_set",
+        target=tiers_lieu,
+        data={
+            "from": from_day.isoformat(),
+            "hours": tiers_lieu.place.opening_hours,
+            "from_shifts": tiers_lieu.hours_from_shifts,
+            "later": [
+                {"from": s.first_day.isoformat(), "hours": osm_from_periods(s.periods)}
+                for s in stretches[1:]
+            ],
+        },
     )
-    _replace_space_rules(space.pk, space.place_id, periods, from_day or timezone.localdate())
+
+
+def space_rules_follow_place(space: Resource, *, from_day: dt.date | None = None) -> None:
+    """Give a space the place's current weekly hours from `from_day` (a new space); those that
+    follow from the shifts, with their later changes, when the place takes them from there."""
+    from_day = from_day or timezone.localdate()
+    tiers_lieu = TiersLieu.objects.filter(place_id=space.place_id).first()
+    if tiers_lieu is not None and tiers_lieu.hours_from_shifts:
+        stretches = shifts_stretches(tiers_lieu, from_day)
+    else:
+        periods = merge_periods(
+            OpeningPeriod.objects.filter(place_id=space.place_id).values_list(
+                "weekday", "opens", "closes"
+            )
+        )
+        stretches = [Stretch(from_day, None, periods)]
+    _replace_space_rules(space.pk, space.place_id, stretches)
     rules_changed([space.pk])
+
+
+def _valid_on(shift: VolunteerShift, day: dt.date) -> bool:
+    return shift.valid_from <= day and (shift.valid_until is None or shift.valid_until >= day)
 
 
 def shifts_periods(tiers_lieu: TiersLieu, day: dt.date) -> list[Period]:
@@ -101,17 +164,45 @@ def shifts_periods(tiers_lieu: TiersLieu, day: dt.date) -> list[Period]:
     return merge_periods(shifts.values_list("weekday", "start_time", "end_time"))
 
 
+def shifts_stretches(tiers_lieu: TiersLieu, from_day: dt.date) -> list[Stretch]:
+    """The weekly hours the shifts keep open from `from_day` on, one stretch per run of days
+    with the same hours (a shift starting or ending later opens a new stretch)."""
+    shifts = list(
+        VolunteerShift.objects.filter(tiers_lieu=tiers_lieu).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=from_day)
+        )
+    )
+    changes = {from_day}
+    for shift in shifts:
+        if shift.valid_from > from_day:
+            changes.add(shift.valid_from)
+        if shift.valid_until is not None and shift.valid_until + ONE_DAY > from_day:
+            changes.add(shift.valid_until + ONE_DAY)
+    stretches: list[Stretch] = []
+    for day in sorted(changes):
+        periods = merge_periods(
+            (s.weekday, s.start_time, s.end_time) for s in shifts if _valid_on(s, day)
+        )
+        if stretches and stretches[-1].periods == periods:
+            continue
+        if stretches:
+            stretches[-1] = stretches[-1]._replace(last_day=day - ONE_DAY)
+        stretches.append(Stretch(day, None, periods))
+    return stretches
+
+
 def place_hours_from_shifts(
     *, actor, tiers_lieu: TiersLieu, from_day: dt.date | None = None
 ) -> list[Period]:
-    """Publish the hours the shifts valid on `from_day` keep open (see place_hours_set)."""
-    from_day = from_day or timezone.localdate()
-    return place_hours_set(
-        actor=actor,
-        tiers_lieu=tiers_lieu,
-        periods=shifts_periods(tiers_lieu, from_day),
-        from_day=from_day,
-    )
+    """Publish the hours the shifts keep open from `from_day` on (today by default), later
+    starts and ends of shifts included; returns those of `from_day`. One transaction (or part
+    of the caller's)."""
+    _check_manager(actor, tiers_lieu)
+    from_day = _check_from_day(from_day)
+    stretches = shifts_stretches(tiers_lieu, from_day)
+    with transaction.atomic():
+        publish_hours(actor=actor, tiers_lieu=tiers_lieu, stretches=stretches)
+    return stretches[0].periods
 
 
 def _write_place_periods(tiers_lieu: TiersLieu, periods: list[Period]) -> None:
@@ -125,26 +216,27 @@ def _write_place_periods(tiers_lieu: TiersLieu, periods: list[Period]) -> None:
     place.save(update_fields=["opening_hours", "updated_at"])
 
 
-def _replace_space_rules(
-    space_id: int, place_id: int, periods: list[Period], from_day: dt.date
-) -> None:
-    """Rules at the place starting on or after `from_day` go; those running across it end the
-    day before; the new periods start on `from_day`. Rules elsewhere (none for a space, but a
-    rule may name another place) are left alone."""
+def _replace_space_rules(space_id: int, place_id: int, stretches: list[Stretch]) -> None:
+    """Rules at the place starting on or after the first stretch's day go; those running
+    across it end the day before; each stretch's periods are valid over its days. Rules
+    elsewhere (none for a space, but a rule may name another place) are left alone."""
+    from_day = stretches[0].first_day
     at_place = AvailabilityRule.objects.filter(resource_id=space_id).filter(
         Q(place__isnull=True) | Q(place_id=place_id)
     )
     at_place.filter(valid_from__gte=from_day).delete()
     at_place.filter(Q(valid_from__isnull=True) | Q(valid_from__lt=from_day)).filter(
         Q(valid_until__isnull=True) | Q(valid_until__gte=from_day)
-    ).update(valid_until=from_day - dt.timedelta(days=1))
+    ).update(valid_until=from_day - ONE_DAY)
     AvailabilityRule.objects.bulk_create(
         AvailabilityRule(
             resource_id=space_id,
             weekday=p.weekday,
             start_time=p.opens,
             end_time=p.closes,
-            valid_from=from_day,
+            valid_from=stretch.first_day,
+            valid_until=stretch.last_day,
         )
-        for p in periods
+        for stretch in stretches
+        for p in stretch.periods
     )

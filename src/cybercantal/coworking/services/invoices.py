@@ -574,6 +574,47 @@ def payment_record(
     reference = _check_party_text(
         reference, what=_("La référence du paiement"), max_length=100, required=False
     )
+    return _payment_write(
+        actor=actor,
+        invoice=invoice,
+        amount_cents=amount_cents,
+        method=method,
+        received_on=received_on,
+        reference=reference,
+    )
+
+
+def payment_record_online(
+    *, invoice: Invoice, amount_cents: int, received_on: dt.date, reference: str
+) -> Payment:
+    """Record a payment received through the online payment provider (method "online"),
+    with no person as actor: the provider's verified notification is the authority, so only
+    services/online_payments.py calls this, after checking that notification. The same rules
+    as `payment_record` apply (no credit note, nothing credited or paid, no overpayment),
+    in one transaction with the invoice locked."""
+    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents <= 0:
+        raise InvoiceError(_("Le montant reçu doit être un nombre de centimes positif."))
+    return _payment_write(
+        actor=None,
+        invoice=invoice,
+        amount_cents=amount_cents,
+        method=Payment.Method.ONLINE,
+        received_on=received_on,
+        reference=(reference or "")[:100],
+    )
+
+
+def _payment_write(
+    *,
+    actor,
+    invoice: Invoice,
+    amount_cents: int,
+    method: str,
+    received_on: dt.date,
+    reference: str,
+) -> Payment:
+    """Lock the invoice, check it can still receive `amount_cents`, write the payment and
+    mark the invoice PAID when it is covered (inputs already checked by the caller)."""
     with transaction.atomic(), invoicing_writes():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if locked.kind == Invoice.Kind.CREDIT_NOTE:

@@ -50,6 +50,11 @@ def pass_record(
         raise CoworkingRuleError(
             _("L'offre « %(offer)s » n'est plus en vente.") % {"offer": offer.label}
         )
+    if offer.kind == Offer.Kind.ROOM_HOUR:
+        raise CoworkingRuleError(
+            _("« %(offer)s » est un tarif de salle : il se facture avec la réservation.")
+            % {"offer": offer.label}
+        )
     if offer.tiers_lieu_id is None:
         if not sold_at.is_in_network:
             raise CoworkingRuleError(

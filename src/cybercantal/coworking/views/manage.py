@@ -14,7 +14,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from ..selectors.today import managed_places
-from . import manage_invoices, manage_members, manage_passes, manage_tablet, manage_today
+from . import (
+    manage_hours,
+    manage_invoices,
+    manage_members,
+    manage_offers,
+    manage_offices,
+    manage_passes,
+    manage_rooms,
+    manage_spaces,
+    manage_tablet,
+    manage_today,
+)
 
 
 @never_cache
@@ -34,4 +45,9 @@ urlpatterns = [
     *manage_members.urlpatterns,
     *manage_passes.urlpatterns,
     *manage_invoices.urlpatterns,
+    *manage_hours.urlpatterns,
+    *manage_offers.urlpatterns,
+    *manage_spaces.urlpatterns,
+    *manage_rooms.urlpatterns,
+    *manage_offices.urlpatterns,
 ]

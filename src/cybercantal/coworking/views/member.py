@@ -39,6 +39,7 @@ from ..selectors.network import (
 from ..services.credits import desk_book, half_days_for
 from ..services.profiles import member_profile_ensure
 from .network import day_text, half_days_text, next_days, time_text
+from .payments import member_invoice_rows
 
 BOOKING_DAYS = 30
 
@@ -125,6 +126,7 @@ def my_passes(request: HttpRequest) -> HttpResponse:
             "passes": shown,
             "profile": profile,
             "qr_svg": _qr_svg(profile.checkin_code),
+            "invoices": member_invoice_rows(user),
         },
     )
 

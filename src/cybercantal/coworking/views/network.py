@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_safe
 
+from cybercantal.booking.models import Resource
 from cybercantal.core.geo import ROAD_FACTOR
 from cybercantal.core.text import normalize_search
 from cybercantal.territory.models import Commune, OpeningPeriod, Place
@@ -35,6 +36,7 @@ from ..selectors.network import (
     space_list,
     tiers_lieu_get,
 )
+from ..selectors.rooms import offices_rented
 
 RADIUS_CHOICES_KM = (10, 20, 40, 60)
 DEFAULT_RADIUS_KM = 20
@@ -169,6 +171,13 @@ def amenities(tiers_lieu: TiersLieu) -> list[str]:
 
 def offer_facts(offer: Offer) -> dict:
     """What the offer pages show of an offer: its price and its conditions in words."""
+    if offer.kind == Offer.Kind.ROOM_HOUR:
+        return {
+            "offer": offer,
+            "price": _("%(price)s TTC de l'heure") % {"price": price_text(offer.price_cents)},
+            "funded_by": "",
+            "notes": [_("salle de réunion, à l'heure")],
+        }
     notes = []
     if offer.half_days:
         notes.append(_("crédit : %(credit)s") % {"credit": half_days_text(offer.half_days)})
@@ -337,6 +346,7 @@ def place(request: HttpRequest, tiers_lieu_id: int) -> HttpResponse:
     spaces = space_list(actor=request.user, places=[tiers_lieu.place])
     free = space_free_days(spaces, days)
     desks = place_free_days(spaces, free, days).get(tiers_lieu.place_id)
+    rented = offices_rented(spaces, days)
     offers = [offer_facts(o) for o in offer_list(tiers_lieu=tiers_lieu)]
     day_labels = [_("Aujourd'hui"), _("Demain")]
     return render(
@@ -354,13 +364,21 @@ def place(request: HttpRequest, tiers_lieu_id: int) -> HttpResponse:
                 {
                     "resource": space,
                     "days": [
-                        (day_labels[i], free_text(free[space.pk, d])) for i, d in enumerate(days)
+                        (
+                            day_labels[i],
+                            _("loué") if (space.pk, d) in rented else free_text(free[space.pk, d]),
+                        )
+                        for i, d in enumerate(days)
                     ],
                     "is_desk": space.kind in DESK_KINDS,
+                    "book_url": reverse("coworking:room", args=[tiers_lieu.pk, space.pk])
+                    if space.kind == Resource.Kind.ROOM
+                    else "",
                 }
                 for space in spaces
             ],
             "has_desks": any(space.kind in DESK_KINDS for space in spaces),
+            "has_rooms": any(space.kind == Resource.Kind.ROOM for space in spaces),
             "place_offers": [o for o in offers if not o["offer"].is_network_wide],
             "network_offers": [o for o in offers if o["offer"].is_network_wide],
             "map_data": {
