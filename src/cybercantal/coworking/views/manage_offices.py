@@ -16,7 +16,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cybercantal.booking.errors import BookingError
 
 from ..forms_rooms import OfficeRentEndForm, OfficeRentForm
-from ..selectors.manage import account_by_contact
 from ..selectors.rooms import (
     monthly_offers,
     place_office_rental_get,
@@ -24,7 +23,7 @@ from ..selectors.rooms import (
     place_offices,
 )
 from ..services.offices import office_rent, office_rent_end
-from .manage_common import managed_place, member_name
+from .manage_common import contact_account, managed_place, member_name, submit
 
 
 def _offices_url(tiers_lieu) -> str:
@@ -39,50 +38,30 @@ def manage_offices(request: HttpRequest, pk: int) -> HttpResponse:
     offices = place_offices(actor=request.user, tiers_lieu=tiers_lieu)
     offers = monthly_offers(tiers_lieu=tiers_lieu)
     form = OfficeRentForm(request.POST or None, offices=offices, offers=offers)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            data = form.cleaned_data
-            member = account_by_contact(
-                actor=request.user, tiers_lieu=tiers_lieu, contact=data["contact"]
-            )
-            if member is None:
-                form.add_error(
-                    "contact",
-                    _(
-                        "Aucun compte ne porte exactement cette adresse ou ce numéro : "
-                        "vérifiez-le, ou créez le compte de la personne."
-                    ),
-                )
-            else:
-                try:
-                    rental = office_rent(
-                        actor=request.user,
-                        tiers_lieu=tiers_lieu,
-                        office=data["office"],
-                        member=member,
-                        offer=data["offer"],
-                        from_day=data["from_day"],
-                    )
-                except BookingError as exc:
-                    form.add_error(None, exc.message)
-                    status = exc.status_code
-                else:
-                    messages.success(
-                        request,
-                        _(
-                            "« %(office)s » loué à %(name)s du %(first)s au %(last)s ; "
-                            "abonnement et facture enregistrés."
-                        )
-                        % {
-                            "office": rental.office.name,
-                            "name": member_name(member),
-                            "first": rental.first_day.strftime("%d/%m/%Y"),
-                            "last": rental.last_day.strftime("%d/%m/%Y"),
-                        },
-                    )
-                    return redirect(_offices_url(tiers_lieu))
+
+    def rent(data: dict) -> str:
+        member = contact_account(request, tiers_lieu, data["contact"])
+        rental = office_rent(
+            actor=request.user,
+            tiers_lieu=tiers_lieu,
+            office=data["office"],
+            member=member,
+            offer=data["offer"],
+            from_day=data["from_day"],
+        )
+        return _(
+            "« %(office)s » loué à %(name)s du %(first)s au %(last)s ; "
+            "abonnement et facture enregistrés."
+        ) % {
+            "office": rental.office.name,
+            "name": member_name(member),
+            "first": rental.first_day.strftime("%d/%m/%Y"),
+            "last": rental.last_day.strftime("%d/%m/%Y"),
+        }
+
+    response, status = submit(request, form, rent, then=_offices_url(tiers_lieu))
+    if response is not None:
+        return response
     return render(
         request,
         "coworking/manage/offices.html",

@@ -17,14 +17,13 @@ from cybercantal.booking.errors import BookingError
 from ..forms import PassSaleForm, ReasonForm
 from ..models import Pass
 from ..selectors.manage import (
-    account_by_contact,
     offers_for_sale,
     place_pass_get,
     place_passes,
 )
 from ..services.passes import pass_cancel, pass_check_proof
 from ..services.sales import pass_sell
-from .manage_common import managed_place, member_name, submit
+from .manage_common import contact_account, managed_place, member_name, submit
 
 LIST_LIMIT = 200
 
@@ -40,45 +39,25 @@ def manage_passes(request: HttpRequest, pk: int) -> HttpResponse:
     tiers_lieu = managed_place(request, pk)
     offers = offers_for_sale(tiers_lieu=tiers_lieu)
     form = PassSaleForm(request.POST or None, offers=offers)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            data = form.cleaned_data
-            member = account_by_contact(
-                actor=request.user, tiers_lieu=tiers_lieu, contact=data["contact"]
-            )
-            if member is None:
-                form.add_error(
-                    "contact",
-                    _(
-                        "Aucun compte ne porte exactement cette adresse ou ce numéro : "
-                        "vérifiez-le, ou créez le compte de la personne."
-                    ),
-                )
-            else:
-                try:
-                    pass_account, invoice = pass_sell(
-                        actor=request.user,
-                        member=member,
-                        offer=data["offer"],
-                        sold_at=tiers_lieu,
-                        valid_from=data["valid_from"],
-                    )
-                except BookingError as exc:
-                    form.add_error(None, exc.message)
-                    status = exc.status_code
-                else:
-                    messages.success(
-                        request,
-                        _("Pass « %(offer)s » enregistré pour %(name)s ; facture %(number)s.")
-                        % {
-                            "offer": pass_account.offer.label,
-                            "name": member_name(member),
-                            "number": invoice.number,
-                        },
-                    )
-                    return redirect(_passes_url(tiers_lieu))
+
+    def sell(data: dict) -> str:
+        member = contact_account(request, tiers_lieu, data["contact"])
+        pass_account, invoice = pass_sell(
+            actor=request.user,
+            member=member,
+            offer=data["offer"],
+            sold_at=tiers_lieu,
+            valid_from=data["valid_from"],
+        )
+        return _("Pass « %(offer)s » enregistré pour %(name)s ; facture %(number)s.") % {
+            "offer": pass_account.offer.label,
+            "name": member_name(member),
+            "number": invoice.number,
+        }
+
+    response, status = submit(request, form, sell, then=_passes_url(tiers_lieu))
+    if response is not None:
+        return response
     passes = list(place_passes(actor=request.user, tiers_lieu=tiers_lieu)[:LIST_LIMIT])
     return render(
         request,
