@@ -6,10 +6,13 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db.models import Count, Max, Min, Sum
+from django.utils import timezone
 
 from cybercantal.accounts.models import User
+from cybercantal.booking.models import Booking
 from cybercantal.coworking.demo_activity import seed_coworking_activity
 from cybercantal.coworking.models import CheckIn, CreditMovement, Invoice, InvoiceSeries, Pass
+from cybercantal.coworking.models.invoices import RoomBookingInvoice
 from cybercantal.coworking.selectors.figures import coworking_figures
 from cybercantal.coworking.selectors.settlement import settlement_clearing
 
@@ -30,8 +33,17 @@ def test_demo_year_is_idempotent_and_not_trivial(cantal):
     call_command("seed_coworking_activity", stdout=out)
     assert "rien n'a changé" in out.getvalue()
 
-    # Invariants: every pass invoiced once, numbers gapless per operator, no negative balance.
-    assert Invoice.objects.count() == Pass.objects.count()
+    # Invariants: every pass and meeting invoiced once, numbers gapless per operator, no
+    # negative balance.
+    meetings = Booking.objects.filter(allocations__resource__kind="room")
+    assert 10 <= report.counts["room_bookings"] == meetings.count()
+    assert Invoice.objects.count() == Pass.objects.count() + meetings.count()
+    assert RoomBookingInvoice.objects.count() == meetings.count()
+    assert not meetings.filter(start__date__lt=TODAY - dt.timedelta(days=92)).exists()
+    first = RoomBookingInvoice.objects.select_related("invoice", "booking").first()
+    assert first.invoice.issued_on == timezone.localtime(first.booking.start).date()
+    hours = (first.booking.end - first.booking.start).total_seconds() / 3600
+    assert abs(first.invoice.total_incl_tax_cents - 1200 * hours) <= 1  # 12 € TTC an hour
     for series in InvoiceSeries.objects.all():
         numbers = Invoice.objects.filter(operator=series.operator).aggregate(
             n=Count("pk"), low=Min("sequence"), high=Max("sequence")

@@ -349,3 +349,114 @@ def test_the_offices_pages_are_scoped_to_the_places_managers(client, w):
     rental.refresh_from_db()
     assert rental.ended_early_at is None
     assert not Booking.objects.exists()
+
+
+# --- Cancelling the pass of a rental; the closures page ------------------------------------------
+
+
+def test_cancelling_the_pass_ends_the_rental_and_frees_the_office_from_today(w):
+    from cybercantal.coworking.services.passes import pass_cancel
+
+    rental = rent(w, from_day=today() - dt.timedelta(days=1))
+    pass_cancel(actor=w["manager"], pass_account=rental.pass_account, reason="Départ")
+    rental.refresh_from_db()
+    assert rental.last_day == today() - dt.timedelta(days=1)
+    assert rental.ended_early_at is not None
+    closure = Closure.objects.get()
+    assert closure.end == local(today(), "00:00")
+    assert closure.reason.endswith(rental.last_day.strftime("%d/%m/%Y"))
+    # Free from today on: a booking today is accepted, and the office can be rented again.
+    later = today() + dt.timedelta(days=1)
+    booking_create(
+        actor=UserFactory(),
+        resources=[w["office"]],
+        start=local(later, "10:00"),
+        end=local(later, "12:00"),
+    )
+    assert Booking.objects.count() == 1
+
+
+def test_cancelling_the_pass_of_a_rental_to_come_deletes_its_closure(w):
+    from cybercantal.coworking.services.passes import pass_cancel
+
+    rental = rent(w, from_day=today() + dt.timedelta(days=3))
+    pass_cancel(actor=w["manager"], pass_account=rental.pass_account, reason="Erreur")
+    rental.refresh_from_db()
+    assert rental.closure_id is None and rental.ended_early_at is not None
+    assert not Closure.objects.exists()
+    again = rent(w, from_day=today() + dt.timedelta(days=3), member=UserFactory())
+    assert again.closure_id is not None
+
+
+def test_a_refused_cancellation_leaves_the_rental_as_it_was(w):
+    from cybercantal.coworking.services.passes import pass_cancel
+
+    rental = rent(w)
+    with pytest.raises(CoworkingForbidden):
+        pass_cancel(
+            actor=manager_of(TiersLieuFactory()), pass_account=rental.pass_account, reason="x"
+        )
+    rental.refresh_from_db()
+    assert rental.last_day == today() + dt.timedelta(days=29) and rental.ended_early_at is None
+    assert Closure.objects.get().end == local(today() + dt.timedelta(days=30), "00:00")
+
+
+def test_a_failure_while_freeing_the_office_undoes_the_cancellation(w, monkeypatch):
+    from cybercantal.coworking.services import offices
+    from cybercantal.coworking.services.passes import pass_cancel
+
+    rental = rent(w)
+
+    def boom(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(offices, "office_rental_release", boom)
+    with pytest.raises(RuntimeError):
+        pass_cancel(actor=w["manager"], pass_account=rental.pass_account, reason="Départ")
+    assert Pass.objects.get().status == Pass.Status.ACTIVE
+    assert Closure.objects.get().end == local(today() + dt.timedelta(days=30), "00:00")
+
+
+def test_the_closures_page_sends_a_rented_office_to_the_offices_page(client, w):
+    from cybercantal.coworking.services.closures import place_closure_delete
+
+    rental = rent(w)
+    client.force_login(w["manager"])
+    html = unescape(
+        client.get(reverse("coworking:manage_closures", args=[w["place"].pk])).content.decode()
+    )
+    assert (
+        "Bureau loué" in html and reverse("coworking:manage_offices", args=[w["place"].pk]) in html
+    )
+    delete_url = reverse("coworking:manage_closure_delete", args=[w["place"].pk, rental.closure_id])
+    assert delete_url not in html
+    with pytest.raises(CoworkingRuleError, match="Bureaux loués"):
+        place_closure_delete(actor=w["manager"], tiers_lieu=w["place"], closure=rental.closure)
+    response = client.post(delete_url, follow=True)
+    assert "Bureaux loués" in unescape(response.content.decode())
+    assert Closure.objects.filter(pk=rental.closure_id).exists()
+
+
+def test_an_ordinary_closure_of_an_office_can_still_be_reopened(client, w):
+    from cybercantal.coworking.services.closures import place_closure_delete
+
+    day = today() + dt.timedelta(days=2)
+    closure = Closure.objects.create(
+        resource=w["office"], start=local(day, "00:00"), end=local(day, "23:00"), reason="Travaux"
+    )
+    client.force_login(w["manager"])
+    html = client.get(reverse("coworking:manage_closures", args=[w["place"].pk])).content.decode()
+    assert reverse("coworking:manage_closure_delete", args=[w["place"].pk, closure.pk]) in html
+    place_closure_delete(actor=w["manager"], tiers_lieu=w["place"], closure=closure)
+    assert not Closure.objects.exists()
+
+
+def test_a_refused_proof_frees_the_office_as_a_cancellation_does(w):
+    from cybercantal.coworking.services.passes import pass_check_proof
+
+    reduced = monthly(w["place"], label="Bureau au mois, tarif réduit", is_reduced=True)
+    rental = rent(w, offer=reduced, from_day=today() + dt.timedelta(days=1))
+    assert rental.pass_account.status == Pass.Status.PENDING_PROOF
+    pass_check_proof(actor=w["manager"], pass_account=rental.pass_account, accepted=False)
+    rental.refresh_from_db()
+    assert rental.closure_id is None and not Closure.objects.exists()

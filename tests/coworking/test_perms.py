@@ -4,7 +4,11 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from cybercantal.coworking.models import TiersLieu
-from cybercantal.coworking.perms import is_place_manager, managed_tiers_lieux_filter
+from cybercantal.coworking.perms import (
+    is_network_staff,
+    is_place_manager,
+    managed_tiers_lieux_filter,
+)
 from tests.accounts.factories import MembershipFactory, UserFactory
 from tests.booking.factories import department_agent
 
@@ -62,3 +66,9 @@ def test_nobody_anonymous_manages_anything(who):
 def test_a_plain_user_manages_nothing():
     TiersLieuFactory()
     assert managed(UserFactory()) == set()
+
+
+def test_only_the_departments_staff_writes_the_networks_offers():
+    assert is_network_staff(department_agent()) is True
+    for someone in (manager_of(TiersLieuFactory()), UserFactory(), AnonymousUser(), None):
+        assert is_network_staff(someone) is False

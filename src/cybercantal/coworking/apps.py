@@ -64,3 +64,7 @@ class CoworkingConfig(AppConfig):
         status_listeners.register(
             StatusListener(key="coworking.credits", on_status=on_booking_status)
         )
+
+        from .tasks import register_periodic_jobs  # the public hours of the day
+
+        register_periodic_jobs()

@@ -1,5 +1,7 @@
 """Demo data of the tiers-lieux network: the 14 demo tiers-lieux with their amenities and what
-the national census asks, and the offers of each place and of the network.
+the national census asks, the offers of each place (its meeting room's hourly price where it
+has a room) and of the network, and one place kept open by volunteers (its hours follow their
+shifts, whose union is the place's usual hours: nothing changes on its public page).
 
 Run by `manage.py seed_demo` (registered in CoworkingConfig.ready()) after core's places and
 the booking engine's desk pools and meeting rooms. Idempotent like the rest of the demo data:
@@ -7,12 +9,20 @@ tiers-lieux found by place, offers by label and place; nothing written when unch
 are plausible for rural tiers-lieux in 2026, not anyone's real price list."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
+from decimal import Decimal
 
-from cybercantal.core.demo import ORGANISATIONS, TIERS_LIEUX, DemoSeedReport, DemoWriter
+from cybercantal.booking.models import Resource
+from cybercantal.core.demo import (
+    ORGANISATIONS,
+    TIERS_LIEUX,
+    DemoSeedReport,
+    DemoWriter,
+    opening_periods,
+)
 from cybercantal.territory.models import Organisation, Place
 
-from .models import Offer, SettlementRule, TiersLieu
+from .models import Offer, SettlementRule, TiersLieu, VolunteerShift
 
 Kind = Offer.Kind
 
@@ -42,6 +52,7 @@ class DemoOffer:
     consumed_on: str = Offer.ConsumedOn.BOOKING
     is_reduced: bool = False
     reduced_for: str = ""
+    vat_rate: Decimal = Decimal("20")
 
 
 PLACE_OFFERS = [
@@ -60,10 +71,28 @@ PLACE_OFFERS = [
         reduced_for="demandeurs d'emploi, étudiants (justificatif)",
     ),
 ]
+# Offered where the place has a meeting room: the room's bookings are invoiced at this price.
+ROOM_HOUR = DemoOffer("Salle de réunion, à l'heure", Kind.ROOM_HOUR, 1200, 0, 1)
 NETWORK_PASS = DemoOffer(
     "Pass réseau, 10 journées dans tout le réseau", Kind.NETWORK_PASS, 14000, 20, 365
 )
 DISCOVERY = DemoOffer("Journée découverte offerte par le Département", Kind.DISCOVERY, 1500, 2, 60)
+
+
+# The place kept open by volunteers (an association's, with no Saturday opening).
+VOLUNTEER_RUN = "La Maison du Plateau (démo)"
+# Its volunteers, by weekday: a morning and an afternoon each, meeting at 13:30 (the shifts
+# touch, so their union is the place's 8:30–18:30). A shift is one weekday: five opening
+# days need five rows at least; two a day is how such a rota really looks.
+VOLUNTEERS = {
+    0: ("Mireille Bastid", "Jean Cantuel"),
+    1: ("Jean Cantuel", "Odile Fau"),
+    2: ("Mireille Bastid", "Odile Fau"),
+    3: ("Rémi Lacoste", "Mireille Bastid"),
+    4: ("Odile Fau", "Rémi Lacoste"),
+}
+SHIFTS_FROM = date(2025, 1, 1)
+HANDOVER = time(13, 30)
 
 
 def seed_coworking_demo() -> DemoSeedReport:
@@ -90,11 +119,18 @@ def seed_coworking_demo() -> DemoSeedReport:
                 "legal_form": LEGAL_FORMS[number % 3],
                 "setting": TiersLieu.Setting.PERIURBAN if number == 0 else TiersLieu.Setting.RURAL,
                 "public_services_hosted": "Permanence France Services" if number % 5 == 0 else "",
+                "hours_from_shifts": spec.name == VOLUNTEER_RUN,
             },
         )
         writer.tally(TiersLieu, status)
         for offer in PLACE_OFFERS:
             _sync_offer(writer, offer, tiers_lieu=tiers_lieu, operator=place.organisation)
+        if Resource.objects.filter(
+            place=place, organisation=place.organisation, kind=Resource.Kind.ROOM
+        ).exists():
+            _sync_offer(writer, ROOM_HOUR, tiers_lieu=tiers_lieu, operator=place.organisation)
+        if spec.name == VOLUNTEER_RUN:
+            _sync_shifts(writer, tiers_lieu, opening_periods(spec.hours))
     _sync_offer(writer, NETWORK_PASS, tiers_lieu=None, operator=department)
     _sync_offer(writer, DISCOVERY, tiers_lieu=None, operator=department, funder=department)
     # A network pass used at another operator's place earns that place 9 € a day.
@@ -121,8 +157,32 @@ def _sync_offer(writer: DemoWriter, spec: DemoOffer, *, tiers_lieu, operator, fu
             "consumed_on": spec.consumed_on,
             "is_reduced": spec.is_reduced,
             "reduced_for": spec.reduced_for,
+            "vat_rate": spec.vat_rate,
             "funder": funder,
             "is_active": True,
         },
     )
     writer.tally(Offer, status)
+
+
+def _sync_shifts(writer: DemoWriter, tiers_lieu: TiersLieu, periods) -> None:
+    """Two shifts per opening period, split at HANDOVER (one when the period does not span
+    it): their union is the period, so the hours published from them are the place's."""
+    for weekday, opens, closes in sorted(periods):
+        morning, afternoon = VOLUNTEERS.get(weekday, ("Mireille Bastid", "Odile Fau"))
+        if opens < HANDOVER < closes:
+            halves = [(morning, opens, HANDOVER), (afternoon, HANDOVER, closes)]
+        else:
+            halves = [(morning, opens, closes)]
+        for name, start, end in halves:
+            _, status = writer.sync(
+                VolunteerShift,
+                {"tiers_lieu": tiers_lieu, "weekday": weekday, "start_time": start},
+                {
+                    "volunteer_name": name,
+                    "end_time": end,
+                    "valid_from": SHIFTS_FROM,
+                    "valid_until": None,
+                },
+            )
+            writer.tally(VolunteerShift, status)

@@ -3,7 +3,8 @@
 
 About 150 fictional members (accounts is_demo, "(démo)" names, no usable password) with their
 network profile (30 % newcomers), the passes they bought over the past 12 months with their
-invoices, their desk bookings and check-ins, with seasons (quiet August and Christmas, busy
+invoices, their desk bookings and check-ins, a few meeting-room bookings in the last three
+months invoiced at the place's hourly room price, with seasons (quiet August and Christmas, busy
 autumn and spring) and a network that grows as members join through the year.
 
 Speed: the services write one row at a time with locks and checks (a few thousand queries
@@ -15,8 +16,10 @@ services keep:
   have no movement;
 - one check-in per member, place and day; a desk pool never holds more bookings at once than
   its capacity; bookings attended or no-show carry their status transitions;
-- invoices go through the invoicing service (invoice_for_pass, dated the day of the sale, in
-  date order per operator): numbers gapless per operator, legal mentions, audit rows.
+- invoices go through the invoicing services (invoice_for_pass, dated the day of the sale;
+  services.rooms.invoice_for_booking, dated the day of the meeting; all in date order per
+  operator): numbers gapless per operator, legal mentions, audit rows;
+- a room holds one booking at a time (one meeting per room and day).
 Random but deterministic (a fixed seed). Idempotent: when the demo members exist, nothing is
 written. Issued invoices are never deleted, so the year is not regenerated: start again from
 a fresh database for new dates."""
@@ -70,6 +73,9 @@ KINDS = {
     "discovery": (0.1, 0.05),
 }
 NO_SHOW = 0.03
+ROOM_BOOKINGS = 30  # over the last three months, across the network
+ROOM_MONTHS_DAYS = 90
+MEETINGS = [((9, 0), (11, 0)), ((14, 0), (17, 0)), ((10, 0), (12, 30)), ((13, 30), (15, 0))]
 
 
 @dataclass
@@ -102,6 +108,15 @@ class _Year:
             for r in Resource.objects.filter(kind=Resource.Kind.DESK_POOL, is_demo=True)
         }
         self.service = Service.objects.filter(code="coworking_desk_day").first()
+        self.rooms = {
+            r.place_id: r
+            for r in Resource.objects.filter(kind=Resource.Kind.ROOM, is_demo=True).filter(
+                place_id__in=[p.place_id for p in self.places]
+            )
+        }
+        self.room_service = Service.objects.filter(code="meeting_room_hour").first()
+        self.room_bookings: list[Booking] = []
+        self.room_days: set[tuple[int, dt.date]] = set()  # (room id, day) taken
         self.passes: list[Pass] = []
         self.movements: list[CreditMovement] = []
         self.bookings: list[Booking] = []
@@ -204,6 +219,35 @@ class _Year:
                     at=start - dt.timedelta(days=2),
                 )
             )
+        return booking
+
+    def meet(self, member: User, place: TiersLieu, day: dt.date) -> Booking | None:
+        """A meeting in the place's room, attended; none when the room is taken that day."""
+        room = self.rooms.get(place.place_id)
+        if room is None or (room.pk, day) in self.room_days:
+            return None
+        self.room_days.add((room.pk, day))
+        (start_h, start_m), (end_h, end_m) = self.rng.choice(MEETINGS)
+        start, end = self.moment(day, start_h, start_m), self.moment(day, end_h, end_m)
+        booking = Booking(
+            reference=self.reference(),
+            start=start,
+            end=end,
+            status=Booking.Status.ATTENDED,
+            service=self.room_service,
+            place=place.place,
+            user=member,
+            created_by=member,
+        )
+        self.bookings.append(booking)
+        self.room_bookings.append(booking)
+        self.allocations.append(
+            Allocation(booking=booking, resource=room, blocked_start=start, blocked_end=end)
+        )
+        self.transitions += [
+            BookingTransition(booking=booking, from_status="", to_status="confirmed", actor=member),
+            BookingTransition(booking=booking, from_status="confirmed", to_status="attended"),
+        ]
         return booking
 
     def arrive(
@@ -342,6 +386,27 @@ def _live(year: _Year, plans, days: list[dt.date]) -> None:
             year.arrive(user, state, place, day, booking)
 
 
+def _meetings(year: _Year, plans, days: list[dt.date]) -> None:
+    """ROOM_BOOKINGS meetings on working days of the last three months, by members at their
+    home place (where it has a room and an hourly room price)."""
+    priced = set(
+        Offer.objects.filter(is_demo=True, kind=Offer.Kind.ROOM_HOUR, is_active=True).values_list(
+            "tiers_lieu_id", flat=True
+        )
+    )
+    recent = [d for d in days if d > year.end - dt.timedelta(days=ROOM_MONTHS_DAYS)]
+    hosts = [(user, home, joined) for user, home, _kind, joined in plans if home.pk in priced]
+    if not recent or not hosts:
+        return
+    for _ in range(ROOM_BOOKINGS * 3):  # some draws fall on a taken room or day
+        if len(year.room_bookings) >= ROOM_BOOKINGS:
+            break
+        user, home, joined = year.rng.choice(hosts)
+        day = year.rng.choice(recent)
+        if day >= joined:
+            year.meet(user, home, day)
+
+
 def _rules(start: dt.date) -> None:
     """A network rule from the start of the year (before the demo's own from 2026) and one
     place paid per visit, so that statements show both bases and a change of rule."""
@@ -358,17 +423,24 @@ def _rules(start: dt.date) -> None:
     )
 
 
-def _invoice(passes: list[Pass], tz) -> int:
-    """Every pass invoiced through the service, on its day of sale, in date order."""
+def _invoice(passes: list[Pass], room_bookings: list[Booking], tz) -> int:
+    """Every pass invoiced through the service on its day of sale, every meeting on its day,
+    all in date order (each operator's numbers follow its dates)."""
     from .services.invoices import invoice_for_pass
+    from .services.rooms import invoice_for_booking
 
     agent = User.objects.get(
         username=next(a.username for a in ACCOUNTS if a.role == "department_agent")
     )
-    for sold in sorted(passes, key=lambda p: (p.valid_from, p.pk)):
-        now = dt.datetime.combine(sold.valid_from, dt.time(18), tzinfo=tz)
-        invoice_for_pass(actor=agent, pass_account=sold, now=now)
-    return len(passes)
+    work = [(p.valid_from, 0, p.pk, p) for p in passes]
+    work += [(timezone.localtime(b.start, tz).date(), 1, b.pk, b) for b in room_bookings]
+    for day, kind, _pk, item in sorted(work, key=lambda w: w[:3]):
+        now = dt.datetime.combine(day, dt.time(18), tzinfo=tz)
+        if kind == 0:
+            invoice_for_pass(actor=agent, pass_account=item, now=now)
+        else:
+            invoice_for_booking(actor=agent, booking=item, now=now)
+    return len(work)
 
 
 @transaction.atomic
@@ -394,7 +466,9 @@ def seed_coworking_activity(
     year = _Year(rng, start, end)
     _rules(start)
     plans = _members(rng, members, year.places, start, end)
-    _live(year, plans, _working_days(start, end))
+    days = _working_days(start, end)
+    _live(year, plans, days)
+    _meetings(year, plans, days)
     Pass.objects.bulk_create(year.passes, batch_size=500)
     Booking.objects.bulk_create(year.bookings, batch_size=500)
     Allocation.objects.bulk_create(year.allocations, batch_size=500)
@@ -404,12 +478,13 @@ def seed_coworking_activity(
     CreditMovement.objects.bulk_create(year.movements, batch_size=500)
     # CreditMovement.at is auto_now_add, which bulk_create fills with now: put back the day.
     CreditMovement.objects.bulk_update(year.movements, ["at"], batch_size=500)
-    invoices = _invoice(year.passes, year.tz)
+    invoices = _invoice(year.passes, year.room_bookings, year.tz)
     report.counts.update(
         {
             "members": members,
             "passes": len(year.passes),
             "bookings": len(year.bookings),
+            "room_bookings": len(year.room_bookings),
             "check_ins": len(year.check_ins),
             "movements": len(year.movements),
             "invoices": invoices,

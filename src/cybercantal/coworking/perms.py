@@ -38,6 +38,11 @@ def is_place_manager(user, tiers_lieu) -> bool:
     ).exists()
 
 
+def is_network_staff(user) -> bool:
+    """The Département's staff, who alone write the network's offers."""
+    return _is_authenticated(user) and user.has_role(*TERRITORY_STAFF_ROLES)
+
+
 def managed_tiers_lieux_filter(user) -> Q:
     """A Q on TiersLieu: the places this person manages (all of them for the Département's
     staff, none for anyone else)."""

@@ -76,6 +76,10 @@ class TiersLieu(TimeStampedModel, DemoFlagModel):
         default=False,
         help_text=_("Les horaires publics sont ceux où un bénévole assure une permanence."),
     )
+    # Hours set by hand from a later day: the booking engine has them already (the spaces'
+    # rules carry validity dates), the public text waits for that day (services.hours).
+    # [{"from": "2025-09-01", "periods": [[0, "09:00", "12:00"], ...]}, ...], soonest first.
+    hours_to_come = models.JSONField(_("horaires à venir"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("tiers-lieu")

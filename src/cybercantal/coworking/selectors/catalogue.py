@@ -16,7 +16,7 @@ from cybercantal.booking.models import Resource
 from cybercantal.territory.models import Organisation
 
 from ..models import Offer, TiersLieu
-from ..services.catalogue import is_network_staff
+from ..perms import is_network_staff
 from ..services.hours import place_spaces
 from .today import managed_place_get
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from cybercantal.booking.models import Closure
 
 from ..models import TiersLieu, VolunteerShift
+from ..models.network import OfficeRental
 from ..perms import is_place_manager
 from ..services.hours import place_spaces
 
@@ -44,12 +45,15 @@ def _closures_filter(tiers_lieu: TiersLieu) -> Q:
 def place_closures(
     *, actor, tiers_lieu: TiersLieu, now: dt.datetime | None = None
 ) -> QuerySet[Closure]:
-    """Closures of the place, or of one of its spaces, that are not over, soonest first."""
+    """Closures of the place, or of one of its spaces, that are not over, soonest first; each
+    with `is_office_rental`: the closure of a rented office (ended from the offices page, not
+    reopened from the closures page)."""
     if not is_place_manager(actor, tiers_lieu):
         return Closure.objects.none()
     now = now or timezone.now()
     return (
         Closure.objects.filter(_closures_filter(tiers_lieu), end__gt=now)
+        .annotate(is_office_rental=Exists(OfficeRental.objects.filter(closure_id=OuterRef("pk"))))
         .select_related("resource")
         .order_by("start", "pk")
     )

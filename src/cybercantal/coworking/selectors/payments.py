@@ -55,6 +55,21 @@ def member_invoices(*, actor, member) -> QuerySet[Invoice]:
     ).order_by("-issued_on", "-id")
 
 
+def member_invoice_get(*, actor, invoice_id) -> Invoice | None:
+    """The invoice or credit note `invoice_id` if it is billed to `actor`'s own account (the
+    member of the pass or of the room booking it bills), else None — to anyone else, the
+    operator's managers included (they have their own pages)."""
+    try:
+        invoice_id = int(invoice_id)
+    except (TypeError, ValueError):
+        return None
+    if not _is_authenticated(actor):
+        return None
+    return (
+        Invoice.objects.filter(buyer_user=actor, pk=invoice_id).select_related("operator").first()
+    )
+
+
 def payable_invoice_get(*, actor, invoice_id) -> Invoice | None:
     """The invoice `invoice_id` if `actor` may pay it online (paid or not), else None."""
     try:

@@ -28,14 +28,13 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cybercantal.booking.perms import TERRITORY_STAFF_ROLES
 from cybercantal.core.audit import audit_log
 from cybercantal.territory.models import Organisation
 
 from ..errors import CoworkingForbidden, CoworkingRuleError
 from ..invoicing.amounts import ALLOWED_VAT_RATES, normalize_vat_rate
 from ..models import Offer, TiersLieu
-from ..perms import is_place_manager
+from ..perms import is_network_staff, is_place_manager
 
 Kind = Offer.Kind
 
@@ -86,15 +85,6 @@ def kind_defaults(kind: str) -> dict:
     if rule is None:
         return {}
     return {"half_days": rule.half_days, "validity_days": rule.validity_days}
-
-
-def is_network_staff(user) -> bool:
-    """The Département's staff, who alone write the network's offers."""
-    return (
-        user is not None
-        and getattr(user, "is_authenticated", False)
-        and user.has_role(*TERRITORY_STAFF_ROLES)
-    )
 
 
 def network_operators():

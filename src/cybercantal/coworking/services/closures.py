@@ -19,6 +19,7 @@ from cybercantal.core.audit import audit_log
 
 from ..errors import CoworkingForbidden, CoworkingRuleError
 from ..models import TiersLieu
+from ..models.network import OfficeRental
 from ..perms import is_place_manager
 from ..selectors.hours import place_closure_get
 
@@ -71,11 +72,19 @@ def place_closure_delete(
 ) -> None:
     """Reopen: a closure still to come is deleted; one under way ends now (what was closed
     stays recorded). The bookings it cancelled stay cancelled. Refused for a closure of
-    another place or one that is over."""
+    another place, one that is over, and that of a rented office (its rental is ended on the
+    offices page, services.offices, so that the rental and the agenda agree)."""
     _check_manager(actor, tiers_lieu)
     now = now or timezone.now()
     if place_closure_get(actor=actor, tiers_lieu=tiers_lieu, closure_id=closure.pk) is None:
         raise CoworkingForbidden(_("Cette fermeture n'est pas celle de ce lieu."))
+    if OfficeRental.objects.filter(closure_id=closure.pk).exists():
+        raise CoworkingRuleError(
+            _(
+                "Ce bureau est loué : pour le libérer, terminez la location depuis la page "
+                "« Bureaux loués »."
+            )
+        )
     if closure.end <= now:
         raise CoworkingRuleError(_("Cette fermeture est terminée : il n'y a rien à rouvrir."))
     with transaction.atomic():

@@ -9,8 +9,15 @@ the hours that were open then.
 When the hours come from the volunteers' shifts, a shift may start or end later on (Marie
 stops at the end of June): the spaces then get one set of rules per stretch of days with the
 same shifts, each with its validity dates, so that the booking engine never offers a slot
-nobody will keep open. The Place's periods and string are those of the first stretch: a
-shift that starts or ends later changes them only when the hours are published again."""
+nobody will keep open.
+
+The Place's periods and string always say the hours of today. The booking engine learns of a
+later change at once (rules with validity dates); the public text changes on the day itself:
+place_hours_publish_due, run every hour by the scheduler (coworking/tasks.py), writes the
+shifts valid today for a place that follows them, and for a place whose hours were set by
+hand from a later day the hours kept for that day in TiersLieu.hours_to_come. They are kept
+there rather than read back from the spaces' rules because a place may have no space (or
+spaces whose rules were edited in the admin): what was published is the reference."""
 
 from __future__ import annotations
 
@@ -108,12 +115,25 @@ def place_hours_set(
     return merged
 
 
-def publish_hours(*, actor, tiers_lieu: TiersLieu, stretches: list[Stretch]) -> None:
+def publish_hours(
+    *, actor, tiers_lieu: TiersLieu, stretches: list[Stretch], today: dt.date | None = None
+) -> None:
     """Write `stretches` (consecutive, the first one starting the day the change applies
-    from): the Place's periods are the first stretch's; the spaces' rules from that day on are
-    replaced. To call inside the caller's transaction, permission checked."""
+    from): the spaces' rules from that day on are replaced; the Place's periods become those
+    of today (the shifts valid today for a place that follows them, the first stretch's when
+    it has begun), and hours set by hand from a later day wait in `hours_to_come` for
+    place_hours_publish_due. To call inside the caller's transaction, permission checked."""
+    today = today or timezone.localdate()
     from_day = stretches[0].first_day
-    _write_place_periods(tiers_lieu, stretches[0].periods)
+    if tiers_lieu.hours_from_shifts:
+        _write_place_periods(tiers_lieu, shifts_periods(tiers_lieu, today))
+        _set_hours_to_come(tiers_lieu, [])
+    elif from_day <= today:
+        _write_place_periods(tiers_lieu, stretches[0].periods)
+        _set_hours_to_come(tiers_lieu, [])
+    else:
+        kept = [h for h in tiers_lieu.hours_to_come if h["from"] < from_day.isoformat()]
+        _set_hours_to_come(tiers_lieu, [*kept, _to_come(from_day, stretches[0].periods)])
     space_ids = list(place_spaces(tiers_lieu).values_list("pk", flat=True))
     for space_id in space_ids:
         _replace_space_rules(space_id, tiers_lieu.place_id, stretches)
@@ -124,7 +144,8 @@ def publish_hours(*, actor, tiers_lieu: TiersLieu, stretches: list[Stretch]) -> 
         target=tiers_lieu,
         data={
             "from": from_day.isoformat(),
-            "hours": tiers_lieu.place.opening_hours,
+            "hours": osm_from_periods(stretches[0].periods),
+            "published": tiers_lieu.place.opening_hours,
             "from_shifts": tiers_lieu.hours_from_shifts,
             "later": [
                 {"from": s.first_day.isoformat(), "hours": osm_from_periods(s.periods)}
@@ -134,6 +155,81 @@ def publish_hours(*, actor, tiers_lieu: TiersLieu, stretches: list[Stretch]) -> 
     )
 
 
+def _to_come(from_day: dt.date, periods: list[Period]) -> dict:
+    return {
+        "from": from_day.isoformat(),
+        "periods": [[p.weekday, f"{p.opens:%H:%M}", f"{p.closes:%H:%M}"] for p in periods],
+    }
+
+
+def _periods_of(entry: dict) -> list[Period]:
+    return merge_periods(
+        (weekday, dt.time.fromisoformat(opens), dt.time.fromisoformat(closes))
+        for weekday, opens, closes in entry["periods"]
+    )
+
+
+def _set_hours_to_come(tiers_lieu: TiersLieu, entries: list[dict]) -> None:
+    if tiers_lieu.hours_to_come != entries:
+        tiers_lieu.hours_to_come = entries
+        tiers_lieu.save(update_fields=["hours_to_come", "updated_at"])
+
+
+def _published_periods(tiers_lieu: TiersLieu) -> list[Period]:
+    return merge_periods(
+        OpeningPeriod.objects.filter(place_id=tiers_lieu.place_id).values_list(
+            "weekday", "opens", "closes"
+        )
+    )
+
+
+def place_hours_publish_due(*, today: dt.date | None = None) -> list[TiersLieu]:
+    """The scheduler's part (coworking/tasks.py): make each place's public hours those of
+    `today` (today by default) — the shifts valid today for a place that follows them, the
+    latest of its `hours_to_come` that has begun for a place whose hours were set by hand
+    from a later day. Idempotent: a place whose public hours are already right is not
+    written (no row, no audit). Each place in its own transaction, its row locked so that a
+    manager publishing at the same moment comes before or after. Returns the places
+    written."""
+    today = today or timezone.localdate()
+    written = []
+    candidates = TiersLieu.objects.order_by("pk").values_list(
+        "pk", "hours_from_shifts", "hours_to_come"
+    )
+    for pk, from_shifts, to_come in candidates:
+        if not from_shifts and not any(h["from"] <= today.isoformat() for h in to_come):
+            continue
+        with transaction.atomic():
+            tiers_lieu = TiersLieu.objects.select_for_update().select_related("place").get(pk=pk)
+            if tiers_lieu.hours_from_shifts:
+                periods = shifts_periods(tiers_lieu, today)
+                left = []
+            else:
+                due = [h for h in tiers_lieu.hours_to_come if h["from"] <= today.isoformat()]
+                if not due:
+                    continue
+                periods = _periods_of(due[-1])
+                left = [h for h in tiers_lieu.hours_to_come if h["from"] > today.isoformat()]
+            _set_hours_to_come(tiers_lieu, left)
+            if periods == _published_periods(tiers_lieu):
+                continue
+            previous = tiers_lieu.place.opening_hours
+            _write_place_periods(tiers_lieu, periods)
+            audit_log(
+                actor=None,
+                action="coworking.hours_published",
+                target=tiers_lieu,
+                data={
+                    "day": today.isoformat(),
+                    "from": previous,
+                    "to": tiers_lieu.place.opening_hours,
+                    "from_shifts": tiers_lieu.hours_from_shifts,
+                },
+            )
+            written.append(tiers_lieu)
+    return written
+
+
 def space_rules_follow_place(space: Resource, *, from_day: dt.date | None = None) -> None:
     """Give a space the place's current weekly hours from `from_day` (a new space); those that
     follow from the shifts, with their later changes, when the place takes them from there."""
@@ -141,6 +237,8 @@ def space_rules_follow_place(space: Resource, *, from_day: dt.date | None = None
     tiers_lieu = TiersLieu.objects.filter(place_id=space.place_id).first()
     if tiers_lieu is not None and tiers_lieu.hours_from_shifts:
         stretches = shifts_stretches(tiers_lieu, from_day)
+    elif tiers_lieu is not None:
+        stretches = _by_hand_stretches(tiers_lieu, from_day)
     else:
         periods = merge_periods(
             OpeningPeriod.objects.filter(place_id=space.place_id).values_list(
@@ -150,6 +248,20 @@ def space_rules_follow_place(space: Resource, *, from_day: dt.date | None = None
         stretches = [Stretch(from_day, None, periods)]
     _replace_space_rules(space.pk, space.place_id, stretches)
     rules_changed([space.pk])
+
+
+def _by_hand_stretches(tiers_lieu: TiersLieu, from_day: dt.date) -> list[Stretch]:
+    """The hours set by hand from `from_day` on: those published, then those to come."""
+    stretches = [Stretch(from_day, None, _published_periods(tiers_lieu))]
+    for entry in tiers_lieu.hours_to_come:
+        first_day = dt.date.fromisoformat(entry["from"])
+        periods = _periods_of(entry)
+        if first_day <= from_day:
+            stretches = [Stretch(from_day, None, periods)]
+        else:
+            stretches[-1] = stretches[-1]._replace(last_day=first_day - ONE_DAY)
+            stretches.append(Stretch(first_day, None, periods))
+    return stretches
 
 
 def _valid_on(shift: VolunteerShift, day: dt.date) -> bool:

@@ -56,6 +56,53 @@ def _day(value: dt.date) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def _rented_reason(member, last_day: dt.date) -> str:
+    return _("Loué à %(initials)s jusqu'au %(day)s") % {
+        "initials": _initials(member),
+        "day": _day(last_day),
+    }
+
+
+def office_rental_release(
+    *, actor, rental: OfficeRental, from_day: dt.date, now: dt.datetime, reason: str
+) -> None:
+    """The pass of `rental` is being cancelled: the office is free again from `from_day` on.
+    A rental under way ends the day before (its closure ends at midnight before `from_day`);
+    one that had not begun loses its closure (its days stay recorded as they were, and it no
+    longer holds: its pass is cancelled); one already over is left alone. To call inside the
+    caller's transaction (services.passes.pass_cancel), permission checked; the office's row
+    is locked as booking_create and office_rent lock it."""
+    Resource.objects.select_for_update().filter(pk=rental.office_id).first()
+    locked = OfficeRental.objects.select_for_update().get(pk=rental.pk)
+    if locked.last_day < from_day:
+        return
+    previous = locked.last_day
+    closure = Closure.objects.filter(pk=locked.closure_id).first() if locked.closure_id else None
+    if locked.first_day >= from_day:
+        if closure is not None:
+            closure.delete()  # post_delete offers the freed days to the waiting list
+        locked.closure = None
+    else:
+        locked.last_day = from_day - dt.timedelta(days=1)
+        if closure is not None:
+            closure.end = day_bounds(from_day)[0]
+            closure.reason = _rented_reason(locked.pass_account.member, locked.last_day)
+            closure.save(update_fields=["end", "reason"])
+    locked.ended_early_at = now
+    locked.save(update_fields=["last_day", "closure", "ended_early_at", "updated_at"])
+    audit_log(
+        actor=actor,
+        action="coworking.office_rent_end",
+        target=locked,
+        data={
+            "from": previous.isoformat(),
+            "to": locked.last_day.isoformat(),
+            "free_from": from_day.isoformat(),
+            "pass_cancelled": reason,
+        },
+    )
+
+
 def office_rent(
     *,
     actor,
@@ -137,8 +184,7 @@ def office_rent(
             resource=locked,
             start=start,
             end=day_bounds(pass_account.valid_until)[1],
-            reason=_("Loué à %(initials)s jusqu'au %(day)s")
-            % {"initials": _initials(member), "day": _day(pass_account.valid_until)},
+            reason=_rented_reason(member, pass_account.valid_until),
         )
         rental = OfficeRental.objects.create(
             office=locked,
@@ -210,8 +256,7 @@ def office_rent_end(
         if locked.closure_id:
             Closure.objects.filter(pk=locked.closure_id).update(
                 end=day_bounds(last_day)[1],
-                reason=_("Loué à %(initials)s jusqu'au %(day)s")
-                % {"initials": _initials(locked.pass_account.member), "day": _day(last_day)},
+                reason=_rented_reason(locked.pass_account.member, last_day),
             )
         audit_log(
             actor=actor,

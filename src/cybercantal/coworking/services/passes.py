@@ -16,6 +16,7 @@ from cybercantal.core.audit import audit_log
 
 from ..errors import CoworkingForbidden, CoworkingRuleError
 from ..models import CreditMovement, Offer, Pass, TiersLieu
+from ..models.network import OfficeRental
 from ..perms import is_place_manager
 from ..selectors import pass_balance
 
@@ -124,11 +125,24 @@ def _zero_credits(pass_account: Pass, *, actor, note: str) -> int:
     return balance
 
 
+def _release_office(pass_account: Pass, *, actor, now: dt.datetime, reason: str) -> None:
+    """A cancelled pass rented an office: the office is free from today on."""
+    # services.offices builds on this module (pass_sell, BACKDATING_DAYS): imported here.
+    from .offices import office_rental_release
+
+    rental = OfficeRental.objects.filter(pass_account=pass_account).first()
+    if rental is not None:
+        office_rental_release(
+            actor=actor, rental=rental, from_day=timezone.localdate(now), now=now, reason=reason
+        )
+
+
 def pass_check_proof(
     *, actor, pass_account: Pass, accepted: bool, now: dt.datetime | None = None
 ) -> Pass:
     """A manager of the place that sold a reduced-rate pass checks its proof: accepted, the
-    pass becomes ACTIVE; refused, it is CANCELLED and its credits are zeroed (CORRECTION)."""
+    pass becomes ACTIVE; refused, it is CANCELLED and its credits are zeroed (CORRECTION), and
+    the office it rented, if any, is free from today on (as pass_cancel)."""
     now = now or timezone.now()
     with transaction.atomic():
         pass_account = _lock_for_manager(
@@ -148,6 +162,7 @@ def pass_check_proof(
         else:
             pass_account.status = Pass.Status.CANCELLED
             removed = _zero_credits(pass_account, actor=actor, note=_("Justificatif refusé"))
+            _release_office(pass_account, actor=actor, now=now, reason=_("Justificatif refusé"))
         pass_account.save(
             update_fields=["status", "proof_checked_by", "proof_checked_at", "updated_at"]
         )
@@ -160,14 +175,19 @@ def pass_check_proof(
     return pass_account
 
 
-def pass_cancel(*, actor, pass_account: Pass, reason: str) -> Pass:
+def pass_cancel(*, actor, pass_account: Pass, reason: str, now: dt.datetime | None = None) -> Pass:
     """A manager of the place that sold the pass cancels it: CANCELLED, what was left zeroed by
     a CORRECTION carrying the reason. Cancelling a cancelled pass changes nothing. Desk
     bookings already made with it are left as they are (the manager cancels them if needed;
-    their credits are not given back to a cancelled pass, see services.credits)."""
+    their credits are not given back to a cancelled pass, see services.credits).
+
+    The pass of an office rental (services.offices): the rental ends and the office is free
+    again in the booking engine from the day of the cancellation on, in the same
+    transaction (services.offices.office_rental_release)."""
     reason = " ".join((reason or "").split())
     if not reason:
         raise CoworkingRuleError(_("Indiquez le motif de l'annulation du pass."))
+    now = now or timezone.now()
     with transaction.atomic():
         pass_account = _lock_for_manager(
             actor,
@@ -179,6 +199,7 @@ def pass_cancel(*, actor, pass_account: Pass, reason: str) -> Pass:
         pass_account.status = Pass.Status.CANCELLED
         pass_account.save(update_fields=["status", "updated_at"])
         removed = _zero_credits(pass_account, actor=actor, note=reason)
+        _release_office(pass_account, actor=actor, now=now, reason=reason)
         audit_log(
             actor=actor,
             action="coworking.pass_cancel",

@@ -23,6 +23,7 @@ from cybercantal.booking.errors import BookingError
 
 from ..forms_catalogue import OfferForm, days_text, vat_text
 from ..models import Offer, TiersLieu
+from ..perms import is_network_staff
 from ..selectors.catalogue import (
     network_offer_get,
     network_offers,
@@ -31,7 +32,6 @@ from ..selectors.catalogue import (
 )
 from ..services.catalogue import (
     NETWORK_KINDS,
-    is_network_staff,
     kind_defaults,
     offer_create,
     offer_delete,

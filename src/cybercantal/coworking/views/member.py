@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from cybercantal.booking.errors import BookingError
 from cybercantal.booking.selectors import booking_list
 
+from ..invoicing.pdf import invoice_pdf
 from ..models import DeskBooking, Offer, Pass
 from ..selectors import available_half_days, member_passes, usable_passes
 from ..selectors.network import (
@@ -36,6 +37,7 @@ from ..selectors.network import (
     space_list,
     tiers_lieu_get,
 )
+from ..selectors.payments import member_invoice_get
 from ..services.credits import desk_book, half_days_for
 from ..services.profiles import member_profile_ensure
 from .network import day_text, half_days_text, next_days, time_text
@@ -302,8 +304,23 @@ def booked(request: HttpRequest, booking_id: int) -> HttpResponse:
     )
 
 
+@never_cache
+@login_required
+@require_safe
+def my_invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """The member's invoice (or credit note) as PDF, printed as the managers print it; 404
+    for an invoice billed to anyone else."""
+    invoice = member_invoice_get(actor=request.user, invoice_id=invoice_id)
+    if invoice is None:
+        raise Http404(_("Cette facture n'existe pas, ou elle n'est pas à votre nom."))
+    response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
+    return response
+
+
 urlpatterns = [
     path("mes-passes/", my_passes, name="my_passes"),
+    path("mes-factures/<int:invoice_id>.pdf", my_invoice_pdf, name="my_invoice_pdf"),
     path("<int:tiers_lieu_id>/reserver/", book, name="book"),
     path("reservations/<int:booking_id>/", booked, name="booked"),
 ]

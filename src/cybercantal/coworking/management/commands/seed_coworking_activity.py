@@ -11,6 +11,7 @@ COUNT_LABELS = {
     "members": "membres",
     "passes": "passes",
     "bookings": "réservations",
+    "room_bookings": "dont salles de réunion",
     "check_ins": "arrivées",
     "movements": "mouvements de crédit",
     "invoices": "factures",
