@@ -96,3 +96,23 @@ def test_the_deployment_checklist_warns_when_the_proxy_is_not_trusted(prod_env):
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=prod_env)
     assert result.returncode != 0
     assert "cybercantal.W001" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "env", "expected"),
+    [
+        ("postgres://u@127.0.0.1:5432/db", {}, "60 True"),
+        ("postgres://u@127.0.0.1:5432/db", {"DATABASE_CONN_MAX_AGE": "0"}, "0 True"),
+        ("sqlite:///x.sqlite3", {}, "0 True"),
+    ],
+)
+def test_postgresql_connections_are_kept_between_requests(prod_env, url, env, expected):
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; d = settings.DATABASES['default']; "
+        "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])",
+        env=prod_env | {"DATABASE_URL": url} | env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected

@@ -97,12 +97,18 @@ TEMPLATES = [
 # SQLite by default; DATABASE_URL selects PostgreSQL. On SQLite every write transaction starts
 # with BEGIN IMMEDIATE so that concurrent writers are serialised instead of failing half-way.
 SQLITE_PATH = VAR_DIR / "cybercantal.sqlite3"
+# On PostgreSQL each process keeps its connection between requests (DATABASE_CONN_MAX_AGE
+# seconds, 60 by default; 0 closes it after every request): opening one costs a server process
+# and several milliseconds of every page. Health checks drop a connection the server closed.
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{SQLITE_PATH}"), conn_max_age=0
+        os.environ.get("DATABASE_URL", f"sqlite:///{SQLITE_PATH}"),
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # a file: nothing to keep open
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
