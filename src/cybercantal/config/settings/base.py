@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "cybercantal.accounts",
     "cybercantal.booking",
     "cybercantal.coworking",
+    "cybercantal.mediation",
 ]
 
 MIDDLEWARE = [
