@@ -134,3 +134,67 @@ def test_cancelling_a_past_day_is_refused_rather_than_failing():
             actor=agent_of(room), day=dt.date(2027, 2, 26), reason="Neige", resource=room, now=NOW
         )
     assert not Closure.objects.exists()
+
+
+def test_a_window_cancels_one_visit_of_a_resource_and_tells_the_extra_text(
+    sms_outbox, django_capture_on_commit_callbacks
+):
+    from cybercantal.booking.services import PersonDetails
+
+    room = ResourceFactory()
+    elsewhere = PlaceFactory()
+    agent = agent_of(room)
+    with django_capture_on_commit_callbacks(execute=True):
+        inside = services.booking_create(
+            actor=agent,
+            resources=[room],
+            start=at("2027-03-02", "10:00"),
+            end=at("2027-03-02", "10:30"),
+            person=PersonDetails("Paul", "06 12 34 56 78"),
+            now=NOW,
+        )
+    later = book(room, "2027-03-02", "14:00", "14:30")
+    sms_outbox.clear()
+
+    with pytest.raises(BookingForbidden):
+        services.bookings_cancel_window(
+            actor=UserFactory(),
+            resource=room,
+            start=at("2027-03-02", "09:00"),
+            end=at("2027-03-02", "12:00"),
+            reason="Panne",
+            now=NOW,
+        )
+    # At another place: nothing of this resource happens there.
+    assert (
+        services.bookings_cancel_window(
+            actor=agent,
+            resource=room,
+            start=at("2027-03-02", "09:00"),
+            end=at("2027-03-02", "12:00"),
+            reason="Panne",
+            place=elsewhere,
+            now=NOW,
+        )
+        == []
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        cancelled = services.bookings_cancel_window(
+            actor=agent,
+            resource=room,
+            start=at("2027-03-02", "09:00"),
+            end=at("2027-03-02", "12:00"),
+            reason="Panne",
+            place=room.place,
+            extra="Nouvelle date : jeudi.",
+            extra_sms="Reportée à jeudi 9h.",
+            now=NOW,
+        )
+    assert [b.pk for b in cancelled] == [inside.pk]
+    later.refresh_from_db()
+    assert later.status == "confirmed"
+    assert not Closure.objects.exists()  # the rest of the day stays bookable
+    [sms] = sms_outbox
+    assert "Reportée à jeudi 9h. Motif : Panne." in sms.text
+    audits = AuditLog.objects.filter(action="booking.cancel_window").order_by("pk")
+    assert [a.data["count"] for a in audits] == [0, 1]

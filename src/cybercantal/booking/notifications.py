@@ -215,9 +215,17 @@ def _long_body(
 
 
 def booking_texts(
-    booking: Booking, event: str, *, extra: str = "", now: dt.datetime | None = None
+    booking: Booking,
+    event: str,
+    *,
+    extra: str = "",
+    extra_sms: str = "",
+    now: dt.datetime | None = None,
 ) -> Texts:
-    """The subject, e-mail, letter and SMS texts of a booking event, in French."""
+    """The subject, e-mail, letter and SMS texts of a booking event, in French. `extra` ends
+    the e-mail and letter; `extra_sms` (a short sentence: a moved visit's new date) goes in the
+    SMS before the optional sentences, in place of the free slot suggested, and is dropped
+    last when the SMS would be too long."""
     now = now or timezone.now()
     branding = settings.CYBERCANTAL_BRANDING
     platform = branding["platform_name"]
@@ -334,7 +342,7 @@ def booking_texts(
 
         if reason:
             optional.append(_("Motif : %(reason)s.") % {"reason": reason[:80].rstrip(". ")})
-        if suggestions:
+        if suggestions and not extra_sms:
             first = suggestions[0]
             optional.append(
                 _("Prochain créneau libre : %(day)s à %(hour)s, %(where)s.")
@@ -377,7 +385,11 @@ def booking_texts(
         ],
     )
     wheres = _where_variants(place)
-    variants = [" ".join([lead(w), *optional, tail]) for w in wheres]
+    extra_sms = " ".join(extra_sms.split())
+    first = [extra_sms] if extra_sms else []
+    variants = [" ".join([lead(w), *first, *optional, tail]) for w in wheres]
+    if extra_sms:
+        variants += [" ".join([lead(w), extra_sms, tail]) for w in wheres]
     variants += [" ".join([lead(w), tail]) for w in wheres]
     return Texts(subject=str(SUBJECTS[event]), email=email, letter=letter, sms=fit_sms(variants))
 
@@ -439,8 +451,10 @@ def send_to_person(
     return sent
 
 
-def _send_booking_message(booking: Booking, event: str, *, key: str, extra: str = "") -> int:
-    texts = booking_texts(booking, event, extra=extra)
+def _send_booking_message(
+    booking: Booking, event: str, *, key: str, extra: str = "", extra_sms: str = ""
+) -> int:
+    texts = booking_texts(booking, event, extra=extra, extra_sms=extra_sms)
     recipient = booking_recipient(booking)
     attachments = []
     method = ICS_METHODS.get(event)
@@ -469,7 +483,7 @@ def _load(booking_id: int) -> Booking | None:
     )
 
 
-def booking_event(*, booking_id: int, event: str, extra: str = "") -> None:
+def booking_event(*, booking_id: int, event: str, extra: str = "", extra_sms: str = "") -> None:
     """Tell the person about a booking event ("created", "confirmed", "rescheduled",
     "cancelled", "cancelled_day"), then let the waiting list know of a freed slot. Called after
     commit by the services; idempotent per booking, event, time and status; never raises."""
@@ -487,7 +501,7 @@ def booking_event(*, booking_id: int, event: str, extra: str = "") -> None:
         booking = _load(booking_id)
         if booking is not None:
             key = f"booking:{booking.pk}:{event}:{booking.start.isoformat()}:{booking.status}"
-            _send_booking_message(booking, event, key=key, extra=extra)
+            _send_booking_message(booking, event, key=key, extra=extra, extra_sms=extra_sms)
     except Exception:
         logger.exception("Booking %s: the %s message could not be queued", booking_id, event)
     if event in ("cancelled", "cancelled_day"):

@@ -538,7 +538,17 @@ def booking_cancel(
     )
 
 
-def _cancel(*, actor, booking: Booking, reason: str, now, as_agent: bool, event) -> Booking:
+def _cancel(
+    *,
+    actor,
+    booking: Booking,
+    reason: str,
+    now,
+    as_agent: bool,
+    event,
+    extra: str = "",
+    extra_sms: str = "",
+) -> Booking:
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
         if booking.status == Booking.Status.CANCELLED:
@@ -550,7 +560,7 @@ def _cancel(*, actor, booking: Booking, reason: str, now, as_agent: bool, event)
         booking.allocations.update(is_active=False)
         audit_log(actor=actor, action="booking.cancel", target=booking, data={"reason": reason})
         if event:
-            _after_commit(booking, event)
+            _after_commit(booking, event, extra=extra, extra_sms=extra_sms)
     return booking
 
 
@@ -825,6 +835,72 @@ def _cancel_days(
     return closure, cancelled
 
 
+def bookings_cancel_window(
+    *,
+    actor,
+    resource: Resource,
+    start: dt.datetime,
+    end: dt.datetime,
+    reason: str,
+    place=None,
+    extra: str = "",
+    extra_sms: str = "",
+    now=None,
+) -> list[Booking]:
+    """Cancel the upcoming bookings (pending or confirmed, not yet started) of a resource that
+    start in [start, end), at `place` only when given: one visit of an itinerant mediator, say,
+    rather than their whole day. Agents of the resource only. Each person is told as for a
+    cancelled day (the reason, the next free slots nearby), with `extra` added to the e-mail
+    and letter and `extra_sms` to the SMS when it fits. No closure is made: the caller removes
+    what made the window bookable (a stop's rule), so that the resource stays bookable
+    elsewhere that day. Can run inside the caller's transaction."""
+    now = now or timezone.now()
+    if not is_resource_agent(actor, resource):
+        raise BookingForbidden(_("Seul un agent peut annuler ces rendez-vous."))
+    if not reason.strip():
+        raise BookingRuleError(
+            _("Indiquez le motif de l'annulation : il est envoyé aux personnes.")
+        )
+    if end <= start:
+        raise BookingRuleError(_("La fin doit être après le début."))
+    with transaction.atomic():
+        _lock_day_resources(resource=resource, place=None)
+        bookings = Booking.objects.filter(
+            allocations__resource=resource,
+            start__gte=max(start, now),
+            start__lt=end,
+            status__in=(Booking.Status.PENDING, Booking.Status.CONFIRMED),
+        )
+        if place is not None:
+            bookings = bookings.filter(place=place)
+        cancelled = [
+            _cancel(
+                actor=actor,
+                booking=booking,
+                reason=reason,
+                now=now,
+                as_agent=True,
+                event="cancelled_day",
+                extra=extra,
+                extra_sms=extra_sms,
+            )
+            for booking in bookings.distinct().order_by("start", "pk")
+        ]
+        audit_log(
+            actor=actor,
+            action="booking.cancel_window",
+            target=resource,
+            data={
+                "from": start.isoformat(),
+                "until": end.isoformat(),
+                "place": place.pk if place is not None else None,
+                "count": len(cancelled),
+                "reason": reason,
+            },
+        )
+    return cancelled
+
+
 def _lock_day_resources(*, resource: Resource | None, place) -> None:
     """Lock the resource, or every resource that can be at the place (based there, or with a
     rule there: an itinerant mediator's stop)."""
@@ -838,12 +914,15 @@ def _lock_day_resources(*, resource: Resource | None, place) -> None:
     list(Resource.objects.select_for_update().filter(pk__in=list(ids)).order_by("pk"))
 
 
-def _after_commit(booking: Booking, event: str) -> None:
+def _after_commit(booking: Booking, event: str, *, extra: str = "", extra_sms: str = "") -> None:
     """Tell the person (and anyone waiting) once the transaction has committed, through a
     background task. robust: the booking is committed by then, and a queue failure must not
-    turn it into an error page."""
+    turn it into an error page. `extra` and `extra_sms`: what the caller adds to the message
+    (a moved tour stop's new date)."""
     from .tasks import booking_event_task
 
+    texts = {k: v for k, v in {"extra": extra, "extra_sms": extra_sms}.items() if v}
     transaction.on_commit(
-        partial(booking_event_task.enqueue, booking_id=booking.pk, event=event), robust=True
+        partial(booking_event_task.enqueue, booking_id=booking.pk, event=event, **texts),
+        robust=True,
     )

@@ -18,14 +18,16 @@ from django_tasks import task
 
 
 @task(queue_name="notifications")
-def booking_event_task(*, booking_id: int, event: str) -> None:
+def booking_event_task(
+    *, booking_id: int, event: str, extra: str = "", extra_sms: str = ""
+) -> None:
     """Tell the person about a booking event and let the waiting list know of a freed slot,
     in the worker: the request that booked or cancelled does not pay for composing messages,
     calendar attachments and waiting-list offers (half of a booking's CPU time, measured in
     bench/README.md)."""
     from .notifications import booking_event
 
-    booking_event(booking_id=booking_id, event=event)
+    booking_event(booking_id=booking_id, event=event, extra=extra, extra_sms=extra_sms)
 
 
 @task()

@@ -273,3 +273,7 @@ if apps.is_installed("cybercantal.coworking"):
     from cybercantal.coworking.api import router as coworking_router
 
     api.add_router("", coworking_router, auth=PUBLIC)
+if apps.is_installed("cybercantal.mediation"):
+    from cybercantal.mediation.api import router as mediation_router
+
+    api.add_router("", mediation_router, auth=PUBLIC)

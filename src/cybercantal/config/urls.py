@@ -15,3 +15,5 @@ urlpatterns = [
 # Modules above the booking engine can be switched off by removing them from INSTALLED_APPS.
 if apps.is_installed("cybercantal.coworking"):
     urlpatterns.insert(-2, path("tiers-lieux/", include("cybercantal.coworking.urls")))
+if apps.is_installed("cybercantal.mediation"):
+    urlpatterns.insert(-2, path("mediation/", include("cybercantal.mediation.urls")))

@@ -245,3 +245,15 @@ def beneficiary_merge(*, actor, keep: Beneficiary, duplicate: Beneficiary) -> Be
             data={"merged": duplicate.pk},
         )
     return keep
+
+
+def activity_record_quick(
+    *, actor, organisation, new_person: dict | None = None, **report
+) -> Activity:
+    """The quick entry: a new beneficiary (if `new_person`: beneficiary_create's fields) and the
+    report, together or not at all."""
+    with transaction.atomic():
+        if new_person:
+            person = beneficiary_create(actor=actor, organisation=organisation, **new_person)
+            report["beneficiaries"] = [*report.get("beneficiaries", []), person]
+        return activity_record(actor=actor, organisation=organisation, **report)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from .views import activities, places, tours
+
+app_name = "mediation"
+urlpatterns = [
+    path("lieux/export.csv", places.places_export_csv, name="places_export_csv"),
+    path("lieux/export.json", places.places_export_json, name="places_export_json"),
+    path("lieux/import/", places.places_import, name="places_import"),
+    *tours.urlpatterns,
+    *activities.urlpatterns,
+]
