@@ -26,6 +26,7 @@ db: $(STAMP)
 demo: db
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py seed_coworking_activity
+	$(BIN)/python manage.py seed_mediation_activity
 
 run: demo
 	bash scripts/run.sh

@@ -8,6 +8,20 @@ def _is_mediator(request) -> bool:
     return bool(mediator_organisation_ids(request.user))
 
 
+def _is_territory_staff(request) -> bool:
+    from cybercantal.booking.perms import TERRITORY_STAFF_ROLES
+
+    user = request.user
+    return user.is_authenticated and user.has_role(*TERRITORY_STAFF_ROLES)
+
+
+def _mediation_indicators(*, year: int):
+    # Imported when the observatory asks: the coverage selectors stay out of start-up.
+    from .indicators import mediation_indicators
+
+    return mediation_indicators(year=year)
+
+
 def _seed_mediation_demo():
     # Imported when seeding only: demo code stays out of every other process.
     from .demo import seed_mediation_demo
@@ -58,6 +72,56 @@ class MediationConfig(AppConfig):
                 url_name="mediation:tour_list",
                 order=16,
                 is_visible=_is_mediator,
+            )
+        )
+        dashboard_cards.register(
+            DashboardCard(
+                key="mediation_mandates",
+                title=_("Mandats"),
+                description=_(
+                    "Agir au nom d'une personne pour ses démarches, avec son accord, "
+                    "et tenir le journal de chaque utilisation."
+                ),
+                url_name="mediation:mandates",
+                order=17,
+                is_visible=_is_mediator,
+            )
+        )
+
+        dashboard_cards.register(
+            DashboardCard(
+                key="mediation_dashboard",
+                title=_("Tableau de bord de la médiation numérique"),
+                description=_(
+                    "L'aide apportée par thématique et par mois, les personnes accompagnées, "
+                    "leur autonomie, la carte des communes."
+                ),
+                url_name="mediation:dashboard",
+                order=18,
+                is_visible=lambda request: _is_mediator(request) or _is_territory_staff(request),
+            )
+        )
+        dashboard_cards.register(
+            DashboardCard(
+                key="mediation_coverage",
+                title=_("Couverture du territoire en médiation numérique"),
+                description=_(
+                    "Les communes loin de toute aide, et l'effet d'une nouvelle étape de tournée."
+                ),
+                url_name="mediation:coverage",
+                order=19,
+                is_visible=_is_territory_staff,
+            )
+        )
+
+        from cybercantal.core.registries import IndicatorProvider, indicator_providers
+
+        indicator_providers.register(
+            IndicatorProvider(
+                key="mediation",
+                label=_("Médiation numérique"),
+                compute=_mediation_indicators,
+                order=30,
             )
         )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import activities, places, tours
+from .views import activities, coverage, dashboard, mandates, places, routes, tours, workshops
 
 app_name = "mediation"
 urlpatterns = [
@@ -9,4 +9,9 @@ urlpatterns = [
     path("lieux/import/", places.places_import, name="places_import"),
     *tours.urlpatterns,
     *activities.urlpatterns,
+    *coverage.urlpatterns,
+    *mandates.urlpatterns,
+    *dashboard.urlpatterns,
+    *workshops.urlpatterns,
+    *routes.urlpatterns,
 ]
