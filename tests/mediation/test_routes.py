@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from cybercantal.booking import ical
 from cybercantal.booking.errors import BookingForbidden, BookingRuleError
 from cybercantal.booking.models import Booking
+from cybercantal.booking.notifications import booking_texts
 from cybercantal.booking.services import PersonDetails
 from cybercantal.core.geo import road_km
 from cybercantal.mediation.models import HomeVisit
@@ -194,6 +196,17 @@ def test_a_home_visit_books_the_mediator_inside_the_half_day(world):
     assert booking.channel == Booking.Channel.PHONE
     assert (visit.latitude, visit.longitude) == COMMUNES["Dienne"]
     assert "2 rue du Four, Dienne" in booking.notes
+
+
+def test_the_persons_messages_and_calendar_give_their_home_not_the_base(world):
+    booking = world.visit("Allanche", "matin").booking
+    texts = booking_texts(booking, "created", now=NOW)
+    assert "2 rue du Four, Allanche" in texts.sms
+    assert "France Services" not in texts.sms
+    assert "Où : 2 rue du Four, Allanche, Allanche" in texts.email
+    calendar = ical.booking_ics(booking, now=NOW)
+    calendar = calendar.decode() if isinstance(calendar, bytes) else str(calendar)
+    assert "LOCATION:2 rue du Four\\, Allanche\\, Allanche" in calendar.replace("\r\n ", "")
 
 
 def test_a_full_half_day_is_refused_in_french(world):

@@ -122,7 +122,7 @@ def _event(
     event.add("sequence", booking_sequence(booking))
     event.add("status", _status(booking))
     event.add("class", "PRIVATE")
-    location = place_location(place)
+    location = booking.location or place_location(place)
     if location:
         event.add("location", location)
     lines = [_("Référence : %(ref)s") % {"ref": booking.reference}]

@@ -342,6 +342,9 @@ class Booking(TimeStampedModel):
         related_name="bookings_made",
     )
     notes = models.TextField(_("remarques"), blank=True)
+    # Where it happens when not at `place` (a home visit: the person's address); `place` stays
+    # the resource's base, which scopes who sees the booking. Messages and calendars say this.
+    location = models.CharField(_("adresse du rendez-vous"), max_length=300, blank=True)
     participants = models.PositiveIntegerField(_("nombre de places"), default=1)
     reminder_sent_at = models.DateTimeField(_("rappel envoyé le"), null=True, blank=True)
 

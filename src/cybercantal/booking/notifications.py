@@ -111,8 +111,10 @@ def fit_sms(variants: list[str]) -> str:
     return text
 
 
-def _where_variants(place) -> list[str]:
+def _where_variants(place, location: str = "") -> list[str]:
     """From the fullest to the shortest way of saying where, for SMS."""
+    if location:
+        return [location, location[:60].rstrip(" ,")]
     if place is None:
         return [""]
     commune = place.commune.name
@@ -203,7 +205,9 @@ def _long_body(
             "end": hour_text(booking.end),
         }
     )
-    if place is not None:
+    if booking.location:
+        lines.append(_("Où : %(where)s") % {"where": booking.location})
+    elif place is not None:
         lines.append(_("Où : %(where)s") % {"where": ical.place_location(place)})
     if booking.service_id is not None:
         lines.append(_("Prestation : %(label)s") % {"label": booking.service.label})
@@ -384,7 +388,7 @@ def booking_texts(
             platform,
         ],
     )
-    wheres = _where_variants(place)
+    wheres = _where_variants(place, booking.location)
     extra_sms = " ".join(extra_sms.split())
     first = [extra_sms] if extra_sms else []
     variants = [" ".join([lead(w), *first, *optional, tail]) for w in wheres]

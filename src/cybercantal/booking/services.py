@@ -385,10 +385,12 @@ def booking_create(
     channel: str = Booking.Channel.WEB,
     participants: int = 1,
     notes: str = "",
+    location: str = "",
     now: dt.datetime | None = None,
 ) -> Booking:
     """Book `resources` together over [start, end), for an account holder (`for_user`, by
-    default the actor) or for a person without an account (`person`).
+    default the actor) or for a person without an account (`person`). `location`: the address
+    when it does not happen at the resources' place (a home visit).
 
     Guarantees: all resources or none; never more than a resource's capacity at any instant,
     whatever the concurrency; BookingRuleError (422) when a rule forbids the request,
@@ -451,6 +453,7 @@ def booking_create(
                 channel=channel,
                 created_by=actor if _is_authenticated(actor) else None,
                 notes=notes[:2000],
+                location=" ".join(location.split())[:300],
                 participants=participants,
                 status="",
             )

@@ -246,6 +246,7 @@ def home_visit_book(
             channel=Booking.Channel.PHONE,
             notes=_("Visite à domicile : %(address)s, %(commune)s")
             % {"address": address, "commune": commune.name},
+            location=f"{address}, {commune.name}",
             now=now,
         )
         visit = HomeVisit.objects.create(
