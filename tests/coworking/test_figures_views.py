@@ -11,8 +11,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from cybercantal.core.charts import bar_chart_svg
 from cybercantal.core.registries import dashboard_cards
-from cybercantal.coworking.charts import bar_chart_svg
 from cybercantal.coworking.exports import (
     CENSUS_HEADER,
     CLEARING_HEADER,

@@ -4,7 +4,7 @@ operators' monthly settlement statements and the funders' statements, with their
 Each page shows what its selector returns for the logged-in person (selectors/figures.py,
 selectors/settlement.py): the scope and the refusals are theirs, a refusal becomes a 403 with
 its French message. A wrong year or month in the address never fails: the page shows the
-current one and says so. Charts are server-side SVG (coworking/charts.py), each followed by a
+current one and says so. Charts are server-side SVG (core/charts.py), each followed by a
 table of the same numbers; the home communes' map is core's map.js, with the same list as a
 table."""
 
@@ -28,9 +28,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from cybercantal.booking.perms import MEMBER_ONLY_ROLES
+from cybercantal.core.charts import bar_chart_svg, number_text
 from cybercantal.territory.models import Organisation
 
-from ..charts import bar_chart_svg, number_text
 from ..errors import CoworkingForbidden
 from ..exports import census_csv, clearing_csv, figures_csv, funder_statement_csv, statement_csv
 from ..invoicing.amounts import format_cents

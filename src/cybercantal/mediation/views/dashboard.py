@@ -5,7 +5,7 @@ calendar year (?annee=YYYY), with the CSV of the monthly figures and of the them
 
 The figures are what selectors/dashboard.py returns for the logged-in person: a refusal becomes
 a 403 with its French message, a year that is not one a 400. Charts are server-side SVG
-(mediation/charts.py), each followed by a table of the same numbers; the map draws the communes
+(core/charts.py), each followed by a table of the same numbers; the map draws the communes
 with a circle sized by the people helped (mediation/js/people_map.js), with the same list as a
 table."""
 
@@ -28,9 +28,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from cybercantal.booking.errors import BookingForbidden
+from cybercantal.core.charts import bar_chart_svg, number_text
 from cybercantal.territory.models import Organisation
 
-from ..charts import bar_chart_svg, number_text
 from ..perms import is_territory_staff
 from ..selectors.dashboard import Dashboard, activity_dashboard, dashboard_structures
 

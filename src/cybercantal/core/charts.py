@@ -1,5 +1,5 @@
-"""Bar charts drawn on the server as inline SVG: no JavaScript, readable when printed, and the
-same markup for every browser and screen reader.
+"""Bar charts drawn on the server as inline SVG, for every module's figures pages: no
+JavaScript, readable when printed, and the same markup for every browser and screen reader.
 
 A chart is an image (role="img") named by its <title> and summed up in its <desc>; every bar
 carries its value as visible text, so no meaning rests on colour or length alone. The page
