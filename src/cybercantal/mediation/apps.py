@@ -133,3 +133,7 @@ class MediationConfig(AppConfig):
                 order=30,
             )
         )
+
+        from .tasks import register_periodic_jobs  # the retention of personal data
+
+        register_periodic_jobs()

@@ -75,7 +75,10 @@ def activity_new(request: HttpRequest) -> HttpResponse:
     form = ActivityForm(
         request.POST or None,
         initial=initial,
-        places=Place.objects.filter(organisation=organisation).order_by("name"),
+        # The structure's places, and the appointment's (a tour stop's town hall, say).
+        places=Place.objects.filter(
+            Q(organisation=organisation) | Q(pk=booking.place_id if booking else None)
+        ).order_by("name"),
         beneficiaries=beneficiary_list(actor=request.user).order_by("first_name", "pk"),
     )
     status = 200

@@ -33,6 +33,7 @@ from cybercantal.territory.models import Organisation
 
 from ..perms import is_territory_staff
 from ..selectors.dashboard import Dashboard, activity_dashboard, dashboard_structures
+from ._nav import mediation_nav
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 # ?vue= (French, in the address) → the selector's scope.
@@ -254,6 +255,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "view": query["vue"],
             "structures": structures,
             "is_staff": is_territory_staff(request.user),
+            "mediation_nav": mediation_nav(request),
             "scope_name": _scope_name(result, request.user),
             "query": "&".join(f"{k}={v}" for k, v in query.items()),
             "key_figures": [

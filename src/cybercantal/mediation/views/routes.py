@@ -31,6 +31,7 @@ from cybercantal.core.notifications.sms import phone_display
 from ..forms_workshops import HomeVisitForm
 from ..selectors.routes import route_mediator_get, route_mediators
 from ..services import routes as services
+from ._nav import mediation_nav, report_url, reported_booking_ids
 
 
 def _day(raw: str | None) -> dt.date:
@@ -138,8 +139,16 @@ def day_route(request: HttpRequest) -> HttpResponse:
     except BookingError as exc:
         route, error = None, exc.message
     letters = []
+    nav = mediation_nav(request)
     if route is not None:
+        reported = reported_booking_ids(stop.booking for stop in route.stops)
+        today = timezone.localdate()
         for stop in route.stops:
+            stop.report_url = (
+                report_url(stop.booking)
+                if nav and day <= today and stop.booking.pk not in reported
+                else ""
+            )
             stop.phone_label = (
                 phone_display(stop.booking.person_phone) if stop.booking.person_phone else ""
             )
@@ -165,6 +174,7 @@ def day_route(request: HttpRequest) -> HttpResponse:
             "letters": letters,
             "form": form,
             "department": settings.CYBERCANTAL_BRANDING.get("department_name", ""),
+            "mediation_nav": nav,
         },
         status=status,
     )

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from cybercantal.booking import selectors as booking_selectors
 from cybercantal.booking.errors import BookingError
-from cybercantal.booking.models import Resource
+from cybercantal.booking.models import Booking, Resource
 from cybercantal.booking.perms import TERRITORY_STAFF_ROLES, agent_organisation_ids
 from cybercantal.booking.views._common import _iso, _resolve_commune, day_text, time_text
 from cybercantal.core.geo import ROAD_FACTOR
@@ -39,6 +39,7 @@ from ..forms_tours import (
 from ..models import Tour, TourStop
 from ..selectors import tours as selectors
 from ..services import tours as services
+from ._nav import mediation_nav, report_url, reported_booking_ids
 
 SLOTS_PER_STOP = 4  # links shown per stop; the booking page offers the others
 
@@ -111,7 +112,12 @@ def tour_list(request: HttpRequest) -> HttpResponse:
     for stop in selectors.organisation_stops_upcoming(actor=request.user)[:200]:
         upcoming[stop.tour_id].append(stop)
     rows = [(tour, upcoming.get(tour.pk, [])[:3]) for tour in tours]
-    return render(request, "mediation/tours/list.html", {"rows": rows, "form": form}, status=status)
+    return render(
+        request,
+        "mediation/tours/list.html",
+        {"rows": rows, "form": form, "mediation_nav": mediation_nav(request)},
+        status=status,
+    )
 
 
 @login_required
@@ -144,12 +150,52 @@ def tour_detail(request: HttpRequest, tour_id: int) -> HttpResponse:
                 return redirect("mediation:tour_detail", tour_id=tour.pk)
         status = 400
     stops = [_decorate(stop) for stop in selectors.tour_stops_upcoming(tour=tour)]
+    nav = mediation_nav(request)
+    _add_appointments(tour, stops, report_links=nav)
     return render(
         request,
         "mediation/tours/detail.html",
-        {"tour": tour, "stops": stops, "form": form},
+        {"tour": tour, "stops": stops, "form": form, "mediation_nav": nav},
         status=status,
     )
+
+
+def _add_appointments(tour: Tour, stops: list[TourStop], *, report_links: bool) -> None:
+    """Each stop's appointments (`stop.appointments`: the mediator's active bookings at its
+    place that day), with the link to the activity report's quick entry (`report_url`) for
+    those of today or before not reported yet, when the user mediates (report_links)."""
+    for stop in stops:
+        stop.appointments = []
+    if not stops:
+        return
+    tz = timezone.get_current_timezone()
+    by_key = {(stop.place_id, stop.day): stop for stop in stops}
+    first, last = min(stop.day for stop in stops), max(stop.day for stop in stops)
+    bookings = list(
+        Booking.objects.filter(
+            allocations__resource=tour.mediator,
+            place_id__in={stop.place_id for stop in stops},
+            start__gte=dt.datetime.combine(first, dt.time(), tz),
+            start__lt=dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tz),
+            status__in=Booking.ACTIVE_STATUSES,
+        )
+        .distinct()
+        .order_by("start", "pk")
+    )
+    reported = reported_booking_ids(bookings)
+    today = timezone.localdate()
+    for booking in bookings:
+        day = timezone.localtime(booking.start).date()
+        stop = by_key.get((booking.place_id, day))
+        if stop is None:
+            continue
+        booking.time_label = _time(timezone.localtime(booking.start).time())
+        booking.report_url = (
+            report_url(booking)
+            if report_links and day <= today and booking.pk not in reported
+            else ""
+        )
+        stop.appointments.append(booking)
 
 
 def _decorate(stop: TourStop) -> TourStop:
@@ -204,7 +250,12 @@ def stop_move(request: HttpRequest, tour_id: int, stop_id: int) -> HttpResponse:
     return render(
         request,
         "mediation/tours/stop_move.html",
-        {"tour": tour, "stop": _decorate(stop), "form": form},
+        {
+            "tour": tour,
+            "stop": _decorate(stop),
+            "form": form,
+            "mediation_nav": mediation_nav(request),
+        },
         status=status,
     )
 
@@ -234,7 +285,12 @@ def stop_cancel(request: HttpRequest, tour_id: int, stop_id: int) -> HttpRespons
     return render(
         request,
         "mediation/tours/stop_cancel.html",
-        {"tour": tour, "stop": _decorate(stop), "form": form},
+        {
+            "tour": tour,
+            "stop": _decorate(stop),
+            "form": form,
+            "mediation_nav": mediation_nav(request),
+        },
         status=status,
     )
 
