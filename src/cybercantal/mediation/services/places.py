@@ -1,25 +1,28 @@
-"""Writes on mediation places: the import of a file of the national schema."""
+"""Writes on mediation places: the import of a file of the national schema, and the
+description of one place by its structure's mediators (or the Département's staff)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from stdnum.fr import siret as stdnum_siret
 
 from cybercantal.core.audit import audit_log
 from cybercantal.territory.models import Commune, Organisation, Place, PlaceKind
 
 from ..exports import place_id_from_export_id
 from ..models import MediationPlace
-from ..perms import can_import_places
+from ..perms import can_describe_place, can_import_places
 from ..standard import TableError, header_problem, validate_table
-from ..vocabulary import LIST_FIELDS, split_values
+from ..vocabulary import ENUMERATED_FIELDS, LIST_FIELDS, TYPOLOGIE, split_values
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
@@ -356,3 +359,120 @@ def mediation_places_import(*, actor, csv_file: IO[bytes] | bytes) -> MediationI
         return report
     report.applied = True
     return report
+
+
+# The schema's pattern of `pivot`; this platform accepts its two real forms only.
+PIVOT_PATTERN = re.compile(r"^[a-zA-Z0-9]{9,14}$")
+RNA_PATTERN = re.compile(r"^W[0-9]{9}$")
+# The fields of the national schema a structure describes (mediation_place_describe).
+DESCRIPTION_TEXT_FIELDS = (
+    "pivot",
+    "itinerance",
+    "presentation_resume",
+    "presentation_detail",
+    "autres_formations_labels",
+    "fiche_acces_libre",
+    "prise_rdv",
+)
+DESCRIPTION_FIELDS = DESCRIPTION_TEXT_FIELDS + LIST_FIELDS
+
+
+def pivot_error(value: str) -> str | None:
+    """Why `value` is not a structure's SIRET (14 digits, valid check key) or RNA number
+    (W and 9 digits), in French; None when it is one."""
+    if not PIVOT_PATTERN.match(value):
+        return _(
+            "Le SIRET ou RNA « %(value)s » n'a pas la forme attendue : 14 chiffres (SIRET) ou "
+            "W suivi de 9 chiffres (RNA), sans espace."
+        ) % {"value": value}
+    if value.isdigit() and len(value) == 14:
+        if not stdnum_siret.is_valid(value):
+            return _(
+                "Le SIRET « %(value)s » n'est pas valide : sa clé de contrôle ne correspond pas."
+            ) % {"value": value}
+        return None
+    if RNA_PATTERN.match(value):
+        return None
+    return _(
+        "« %(value)s » n'est ni un SIRET (14 chiffres) ni un numéro RNA (W suivi de 9 chiffres)."
+    ) % {"value": value}
+
+
+def _allowed_values(name: str) -> tuple[str, ...]:
+    return tuple(TYPOLOGIE) if name == "typologie" else ENUMERATED_FIELDS[name]
+
+
+def mediation_place_describe(*, actor, place: Place, **fields) -> MediationPlace:
+    """Write the national-schema description of `place` (creating its MediationPlace when it
+    has none). The structure operating the place (Place.organisation) describes it: its
+    mediators, or the Département's staff; PermissionDenied otherwise.
+
+    `fields` are among DESCRIPTION_FIELDS (TypeError for another name); those not given keep
+    their value. Multi-valued fields are lists of the labels of mediation/vocabulary.py
+    (typologie: its codes). Raises ValidationError (French messages, by field) when the pivot
+    is not a SIRET or RNA number, no service is given, a value is not in the schema's list or
+    a text is too long; then nothing is written."""
+    if not can_describe_place(actor, place):
+        raise PermissionDenied(
+            _("Seuls les médiateurs de la structure du lieu peuvent décrire ce lieu.")
+        )
+    unknown = set(fields) - set(DESCRIPTION_FIELDS)
+    if unknown:
+        raise TypeError(f"Champs inconnus : {', '.join(sorted(unknown))}")
+    errors: dict[str, list[str]] = {}
+    with transaction.atomic():
+        locked = Place.objects.select_for_update().get(pk=place.pk)
+        mediation = MediationPlace.objects.filter(place=locked).first()
+        created = mediation is None
+        if created:
+            mediation = MediationPlace(place=locked)
+        for name in DESCRIPTION_TEXT_FIELDS:
+            if name in fields:
+                value = fields[name]
+                setattr(mediation, name, (value or "").strip())
+        if RNA_PATTERN.match(mediation.pivot.upper()):
+            mediation.pivot = mediation.pivot.upper()  # "w151000123" → "W151000123"
+        for name in LIST_FIELDS:
+            if name not in fields:
+                continue
+            allowed = _allowed_values(name)
+            values = list(dict.fromkeys(fields[name] or []))
+            wrong = [value for value in values if value not in allowed]
+            if wrong:
+                errors.setdefault(name, []).append(
+                    _("Valeur(s) hors de la liste du schéma national : %(values)s.")
+                    % {"values": ", ".join(wrong)}
+                )
+            # Kept in the order of the schema's list.
+            setattr(mediation, name, [value for value in allowed if value in values])
+        if not mediation.pivot:
+            errors.setdefault("pivot", []).append(
+                _("Indiquez le SIRET ou le numéro RNA de la structure qui gère le lieu.")
+            )
+        else:
+            problem = pivot_error(mediation.pivot)
+            if problem:
+                errors.setdefault("pivot", []).append(problem)
+        if not mediation.services:
+            errors.setdefault("services", []).append(
+                _("Cochez au moins un service proposé dans le lieu.")
+            )
+        try:
+            mediation.full_clean(exclude=["place", *errors])
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                errors.setdefault(name, []).extend(messages)
+        if errors:
+            raise ValidationError(errors)
+        mediation.save()
+        audit_log(
+            actor=actor,
+            action="mediation.place_describe",
+            target=mediation,
+            data={
+                "place": locked.pk,
+                "created": created,
+                "fields": sorted(fields),
+            },
+        )
+    return mediation

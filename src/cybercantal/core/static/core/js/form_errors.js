@@ -1,4 +1,4 @@
-// The error summary of a form (coworking/manage/_form_errors.html): each link puts the cursor
+// The error summary of a form (includes/form_errors.html): each link puts the cursor
 // in its field; a plain link to an anchor would only scroll to it.
 (function () {
   var summary = document.getElementById("erreurs-formulaire");
