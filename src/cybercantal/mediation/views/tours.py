@@ -24,13 +24,10 @@ from cybercantal.booking import selectors as booking_selectors
 from cybercantal.booking.errors import BookingError
 from cybercantal.booking.models import Booking, Resource
 from cybercantal.booking.perms import TERRITORY_STAFF_ROLES, agent_organisation_ids
-from cybercantal.booking.views._common import _iso, _resolve_commune, day_text, time_text
-from cybercantal.core.geo import ROAD_FACTOR
+from cybercantal.booking.views._common import _iso, day_text, time_text
 from cybercantal.territory.models import Place
 
 from ..forms_tours import (
-    DEFAULT_RADIUS_KM,
-    NearbySearchForm,
     StopCancelForm,
     StopForm,
     StopMoveForm,
@@ -40,6 +37,7 @@ from ..models import Tour, TourStop
 from ..selectors import tours as selectors
 from ..services import tours as services
 from ._nav import mediation_nav, report_url, reported_booking_ids
+from ._nearby import nearby_search
 
 SLOTS_PER_STOP = 4  # links shown per stop; the booking page offers the others
 
@@ -341,20 +339,8 @@ def _free_slots(found: list[selectors.StopNear]) -> dict[int, list]:
 def public_stops(request: HttpRequest) -> HttpResponse:
     """ "Prochaines étapes": the next stops of the tours near a commune, by date then
     distance, with the first free slots of each to book."""
-    form = NearbySearchForm(request.GET)
-    form.is_valid()
-    data = form.cleaned_data
-    radius = data.get("rayon") or DEFAULT_RADIUS_KM
-    text = (data.get("commune") or "").strip()
-    commune, candidates = _resolve_commune(text, data.get("insee") or "")
-    context = {
-        "form": form,
-        "commune": commune,
-        "candidates": candidates,
-        "searched": bool(text) or commune is not None,
-        "radius": radius,
-        "road_factor": ROAD_FACTOR,
-    }
+    context = nearby_search(request)
+    commune, radius = context["commune"], context["radius"]
     if commune is not None:
         found = selectors.public_stops_near(commune=commune, radius_km=radius)
         slots = _free_slots(found)

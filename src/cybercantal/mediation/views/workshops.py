@@ -32,7 +32,7 @@ from cybercantal.booking.errors import BookingError
 from cybercantal.booking.forms import CodeVerifyForm, PersonForm
 from cybercantal.booking.models import Booking
 from cybercantal.booking.services import PersonDetails
-from cybercantal.booking.views._common import _resolve_commune, time_text, when_text
+from cybercantal.booking.views._common import time_text, when_text
 from cybercantal.booking.views._phone_code import (
     _check_code,
     _resend_code,
@@ -42,17 +42,16 @@ from cybercantal.booking.views._phone_code import (
 )
 from cybercantal.booking.views.public import _remember_recent
 from cybercantal.booking.waitlist import waitlist_held_booking_ids
-from cybercantal.core.geo import ROAD_FACTOR
 from cybercantal.core.notifications.sms import phone_display
 from cybercantal.territory.models import Organisation, Place
 
 from ..activity_vocabulary import THEMES
-from ..forms_tours import DEFAULT_RADIUS_KM, NearbySearchForm
 from ..forms_workshops import PersonByPhoneForm, WalkInForm, WorkshopForm
 from ..models import WorkshopSession
 from ..selectors import workshops as selectors
 from ..services import workshops as services
 from ..structures import mediator_organisation_ids
+from ._nearby import nearby_search
 
 PENDING_KEY = "mediation_workshop_pending"  # the session, the person, the hashed SMS code
 
@@ -285,20 +284,8 @@ def _int(raw) -> int | None:
 @require_safe
 def workshops_public(request: HttpRequest) -> HttpResponse:
     """ "Ateliers près de chez vous": upcoming sessions near a commune, with the seats left."""
-    form = NearbySearchForm(request.GET)
-    form.is_valid()
-    data = form.cleaned_data
-    radius = data.get("rayon") or DEFAULT_RADIUS_KM
-    text = (data.get("commune") or "").strip()
-    commune, candidates = _resolve_commune(text, data.get("insee") or "")
-    context = {
-        "form": form,
-        "commune": commune,
-        "candidates": candidates,
-        "searched": bool(text) or commune is not None,
-        "radius": radius,
-        "road_factor": ROAD_FACTOR,
-    }
+    context = nearby_search(request)
+    commune, radius = context["commune"], context["radius"]
     if commune is not None:
         found = selectors.workshops_public_near(commune=commune, radius_km=radius)
         for item in found:
