@@ -5,6 +5,7 @@ suggested communes."""
 import datetime as dt
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cybercantal.booking.models import Resource
@@ -165,3 +166,21 @@ def test_few_queries(territory, django_assert_max_num_queries):
     with django_assert_max_num_queries(3):
         result = selectors.coverage(radius_km=15, today=territory.today, extra_points=[(45, 2)])
         selectors.best_candidates(result, k=5)
+
+
+def test_share_of_older_people_raises_the_priority_when_known(territory):
+    # Lointaine (120 inh.) with 90 % aged 75+ weighs 228 and passes Passée (200, share unknown).
+    territory.later.share_75_plus = 0.9
+    territory.later.save()
+    result = selectors.coverage(radius_km=15, today=territory.today)
+    rows = by_name(result)
+    assert rows["Lointaine"].share_75 == 0.9
+    assert rows["Lointaine"].priority == pytest.approx(228)
+    assert rows["Passée"].share_75 is None
+    assert [c.name for c in result.uncovered][:3] == ["Annulée", "Lointaine", "Passée"]
+
+
+def test_database_refuses_a_share_above_one(territory):
+    territory.later.share_75_plus = 1.5
+    with pytest.raises(IntegrityError), transaction.atomic():
+        territory.later.save()

@@ -112,3 +112,39 @@ def test_csv_export(staff_client, territory):
     assert by_code["99003"][5:7] == ["oui", "non"]  # covered thanks to the proposed stop
     assert by_code["99004"][5] == "non"
     assert by_code["99002"][8] == "10,0"
+
+
+AGES_URL = reverse("mediation:coverage_ages")
+
+
+def test_staff_load_the_share_of_older_people(staff_client, territory):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile(
+        "ages.csv", b"CODGEO;P21_POP;P21_POP75P\n99006;120;108\n", content_type="text/csv"
+    )
+    response = staff_client.post(AGES_URL, {"file": upload}, follow=True)
+    assert response.redirect_chain[-1][0] == URL
+    body = response.content.decode()
+    assert "1 commune mise à jour" in body
+    assert "part connue pour 1 communes sur 8" in body
+    uncovered = [item["row"].name for item in response.context["uncovered"]]
+    assert uncovered[:3] == ["Annulée", "Lointaine", "Passée"]
+
+
+def test_bad_ages_file_answers_400_in_french(staff_client, territory):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("ages.csv", b"a;b\n1;2\n", content_type="text/csv")
+    response = staff_client.post(AGES_URL, {"file": upload})
+    assert response.status_code == 400
+    assert "Colonne du code commune introuvable" in response.content.decode()
+    assert staff_client.post(AGES_URL, {}).status_code == 400
+
+
+def test_only_staff_load_ages(client, territory):
+    assert client.get(AGES_URL).status_code == 302  # to the login page
+    client.force_login(UserFactory())
+    assert client.get(AGES_URL).status_code == 403
+    client.force_login(agent_of(ResourceFactory()))
+    assert client.post(AGES_URL, {}).status_code == 403

@@ -1,6 +1,7 @@
 """The territory: EPCI, communes, organisations (structures) and places (lieux)."""
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +46,17 @@ class Commune(TimeStampedModel):
     area_km2 = models.FloatField(_("superficie (km²)"), null=True, blank=True)
     # GeoJSON geometry (WGS84, simplified) of the commune's outline.
     outline = models.JSONField(_("contour"), null=True, blank=True)
+    # Age structure from INSEE's census base (territory.age_structure); null until loaded, so
+    # that "unknown" is never mistaken for "no older people".
+    share_75_plus = models.FloatField(
+        _("part des 75 ans et plus"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+    )
+    age_data_year = models.PositiveSmallIntegerField(
+        _("année du recensement (âges)"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("commune")
@@ -55,7 +67,12 @@ class Commune(TimeStampedModel):
                 condition=models.Q(latitude__gte=-90, latitude__lte=90)
                 & models.Q(longitude__gte=-180, longitude__lte=180),
                 name="commune_coordinates_valid",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(share_75_plus__isnull=True)
+                | models.Q(share_75_plus__gte=0, share_75_plus__lte=1),
+                name="commune_share_75_plus_fraction",
+            ),
         ]
         indexes = [models.Index(fields=["latitude", "longitude"])]
 

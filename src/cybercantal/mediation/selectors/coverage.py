@@ -17,9 +17,9 @@ page's budget in pure Python. A commune's inhabitants are treated as living at i
 point: a large commune can be partly covered; the map says it.
 
 Priority. An uncovered commune's priority is population × (1 + share of people aged 75 or more),
-so that among communes of equal size the older one comes first. The share is used when the
-commune model carries it (a field `share_75_plus`, a fraction 0-1); the Cantal's reference data
-does not have it yet, so it is "unknown" and the priority is the population.
+so that among communes of equal size the older one comes first. The share comes from INSEE's
+census (territory.age_structure, loaded with `load_commune_ages`); where it is unknown the
+priority is the population alone and the page says the share is unknown.
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ DEFAULT_RADIUS_KM = 15
 MIN_RADIUS_KM = 5
 MAX_RADIUS_KM = 50
 DEFAULT_UPCOMING_DAYS = 90
-SHARE_75_FIELD = "share_75_plus"  # read when territory.Commune has it (not yet)
 
 _KM_PER_DEGREE = math.radians(1) * EARTH_RADIUS_KM
 
@@ -187,22 +186,19 @@ def _road(d2: float) -> float:
 
 
 def _commune_rows() -> list[CommuneCoverage]:
-    fields = ["insee_code", "name", "population", "latitude", "longitude"]
-    has_share = any(f.name == SHARE_75_FIELD for f in Commune._meta.concrete_fields)
-    if has_share:
-        fields.append(SHARE_75_FIELD)
     rows = []
-    for values in Commune.objects.order_by("name", "insee_code").values_list(*fields):
-        share = values[5] if has_share else None
+    for code, name, population, lat, lon, share in Commune.objects.order_by(
+        "name", "insee_code"
+    ).values_list("insee_code", "name", "population", "latitude", "longitude", "share_75_plus"):
         rows.append(
             CommuneCoverage(
-                insee_code=values[0],
-                name=values[1],
-                population=values[2],
-                latitude=values[3],
-                longitude=values[4],
+                insee_code=code,
+                name=name,
+                population=population,
+                latitude=lat,
+                longitude=lon,
                 share_75=share,
-                priority=_priority(values[2], share),
+                priority=_priority(population, share),
             )
         )
     return rows

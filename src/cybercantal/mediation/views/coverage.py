@@ -11,18 +11,21 @@ import csv
 from urllib.parse import urlencode
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from cybercantal.booking.perms import TERRITORY_STAFF_ROLES
 from cybercantal.core.geo import ROAD_FACTOR
+from cybercantal.territory.age_structure import AgeDataError, commune_ages_load
+from cybercantal.territory.models import Commune
 
 from ..selectors import coverage as selectors
 from ..selectors.coverage import Coverage, HelpKind, HelpPoint
@@ -88,6 +91,26 @@ class CoverageForm(forms.Form):
             )
         self.proposed_codes = codes
         return cleaned
+
+
+AGES_MAX_BYTES = 60 * 1024 * 1024  # INSEE's national file is about 40 Mo
+
+
+class AgesUploadForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Fichier CSV de l'INSEE"),
+        help_text=gettext_lazy(
+            "Base « Évolution et structure de la population » (colonnes CODGEO, PAA_POP et "
+            "PAA_POP75P), nationale ou limitée au département ; 60 Mo au plus."
+        ),
+        error_messages={"required": gettext_lazy("Choisissez le fichier à charger.")},
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > AGES_MAX_BYTES:
+            raise forms.ValidationError(_("Le fichier dépasse 60 Mo."))
+        return upload
 
 
 def _require_staff(request: HttpRequest) -> None:
@@ -250,6 +273,7 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
         "map_data": _map_data(result),
         "csv_url": reverse("mediation:coverage_csv") + _query(radius, codes),
         "reset_url": _query(radius, [], sort),
+        "ages_known": sum(1 for c in result.communes if c.share_75 is not None),
     }
     return render(request, "mediation/coverage/page.html", context)
 
@@ -302,7 +326,49 @@ def coverage_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def coverage_ages_upload(request: HttpRequest) -> HttpResponse:
+    """Load the share of people aged 75 or more, which weights the priority of communes."""
+    _require_staff(request)
+    posted = request.method == "POST"
+    form = AgesUploadForm(request.POST, request.FILES) if posted else AgesUploadForm()
+    if posted and form.is_valid():
+        try:
+            report = commune_ages_load(raw=form.cleaned_data["file"].read(), actor=request.user)
+        except AgeDataError as error:
+            form.add_error("file", str(error))
+        else:
+            year = _(" (recensement %(year)s)") % {"year": report.year} if report.year else ""
+            messages.success(
+                request,
+                ngettext(
+                    "Part des 75 ans et plus%(year)s chargée : %(count)d commune mise à jour.",
+                    "Part des 75 ans et plus%(year)s chargée : %(count)d communes mises à jour.",
+                    report.updated,
+                )
+                % {"year": year, "count": report.updated},
+            )
+            if report.missing:
+                messages.warning(
+                    request,
+                    _("%(count)d communes manquaient dans le fichier : leur part reste inconnue.")
+                    % {"count": len(report.missing)},
+                )
+            return redirect("mediation:coverage")
+    known = Commune.objects.filter(share_75_plus__isnull=False)
+    context = {
+        "form": form,
+        "known": known.count(),
+        "total": Commune.objects.count(),
+        "year": known.order_by("-age_data_year").values_list("age_data_year", flat=True).first(),
+    }
+    status = 400 if form.errors else 200
+    return render(request, "mediation/coverage/ages_upload.html", context, status=status)
+
+
 urlpatterns = [
     path("couverture/", coverage_page, name="coverage"),
+    path("couverture/ages/", coverage_ages_upload, name="coverage_ages"),
     path("couverture/export.csv", coverage_csv, name="coverage_csv"),
 ]
