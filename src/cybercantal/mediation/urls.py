@@ -1,6 +1,16 @@
 from django.urls import path
 
-from .views import activities, coverage, dashboard, mandates, places, routes, tours, workshops
+from .views import (
+    activities,
+    beneficiaries,
+    coverage,
+    dashboard,
+    mandates,
+    places,
+    routes,
+    tours,
+    workshops,
+)
 
 app_name = "mediation"
 urlpatterns = [
@@ -15,6 +25,7 @@ urlpatterns = [
     ),
     *tours.urlpatterns,
     *activities.urlpatterns,
+    *beneficiaries.urlpatterns,
     *coverage.urlpatterns,
     *mandates.urlpatterns,
     *dashboard.urlpatterns,

@@ -19,7 +19,7 @@ from cybercantal.booking.models import Booking
 from cybercantal.core.audit import audit_log
 
 from ..activity_vocabulary import EQUIPMENT, REDIRECTIONS, THEMES
-from ..models import Activity, Beneficiary
+from ..models import Activity, Beneficiary, WorkshopWalkIn
 from ..structures import is_mediator_of
 
 
@@ -216,9 +216,33 @@ def beneficiary_duplicates(*, actor, person: Beneficiary) -> list[Beneficiary]:
     )
 
 
+# What a merge copies from the duplicate to the record kept when the kept one lacks it. The
+# choice fields lack a value while "inconnu": without filling them, the dashboards would lose
+# the duplicate's age band, gender or status for the reports moved over.
+_MERGE_FILLED = ("first_name", "phone", "birth_year", "commune_id", "consent_at")
+_MERGE_UNKNOWN_FILLED = ("age_band", "gender", "status")
+
+
+def beneficiary_merged_values(keep: Beneficiary, duplicate: Beneficiary) -> dict:
+    """The fields of `keep` that a merge with `duplicate` changes, with their new values
+    (written by beneficiary_merge, shown before it by the confirmation page)."""
+    changes = {}
+    for field in _MERGE_FILLED:
+        if not getattr(keep, field) and getattr(duplicate, field):
+            changes[field] = getattr(duplicate, field)
+    for field in _MERGE_UNKNOWN_FILLED:
+        if getattr(keep, field) == "inconnu" and getattr(duplicate, field) != "inconnu":
+            changes[field] = getattr(duplicate, field)
+    if keep.has_no_phone and changes.get("phone"):
+        changes["has_no_phone"] = False  # a number and "no phone" together are refused
+    return changes
+
+
 def beneficiary_merge(*, actor, keep: Beneficiary, duplicate: Beneficiary) -> Beneficiary:
-    """Move the duplicate's activities to `keep`, fill what `keep` lacks, and mark the
-    duplicate merged (it is kept, pointing to `keep`, so that nothing is lost)."""
+    """Move the duplicate's activities and workshop walk-ins to `keep`, fill what `keep`
+    lacks, and mark the duplicate merged (it is kept, pointing to `keep`, so that nothing is
+    lost). The duplicate's mandates stay on it: their attestation hash covers the record they
+    were given for (the kept record's sheet lists them)."""
     _check_mediator(actor, keep.organisation)
     if keep.pk == duplicate.pk or keep.organisation_id != duplicate.organisation_id:
         raise BookingRuleError(_("Ces deux fiches ne peuvent pas être fusionnées."))
@@ -229,20 +253,29 @@ def beneficiary_merge(*, actor, keep: Beneficiary, duplicate: Beneficiary) -> Be
         )
         if keep.merged_into_id or duplicate.merged_into_id:
             raise BookingRuleError(_("Une de ces fiches a déjà été fusionnée."))
+        if keep.is_anonymous and not duplicate.is_anonymous:
+            # Filling the anonymous record would name it without the person's consent.
+            raise BookingRuleError(
+                _("Gardez plutôt la fiche nominative : une fiche anonyme ne reçoit pas de prénom.")
+            )
         for activity in duplicate.activities.all():
             activity.beneficiaries.remove(duplicate)
             activity.beneficiaries.add(keep)
-        for field in ("first_name", "phone", "birth_year", "commune_id"):
-            if not getattr(keep, field) and getattr(duplicate, field):
-                setattr(keep, field, getattr(duplicate, field))
+        # A walk-in left on a merged record would drop out of its session's report
+        # (workshop_close only links records that are not merged).
+        walk_ins = WorkshopWalkIn.objects.filter(beneficiary=duplicate).update(beneficiary=keep)
+        for field, value in beneficiary_merged_values(keep, duplicate).items():
+            setattr(keep, field, value)
         keep.save()
+        # Records merged earlier into the duplicate now point to the record kept: one level.
+        Beneficiary.objects.filter(merged_into=duplicate).update(merged_into=keep)
         duplicate.merged_into = keep
         duplicate.save(update_fields=["merged_into", "updated_at"])
         audit_log(
             actor=actor,
             action="mediation.beneficiary_merge",
             target=keep,
-            data={"merged": duplicate.pk},
+            data={"merged": duplicate.pk, "walk_ins": walk_ins},
         )
     return keep
 
