@@ -13,8 +13,11 @@ What is erased, and when (periods to be validated by the data protection officer
   booking's notes and meeting place); the commune and its reference point stay;
 - the name and phone of a workshop walk-in 90 days after the session (the row stays: it is
   counted among those present);
-- a mandate's consent note and signed scan 6 years after the mandate's end (the period
-  Aidants Connect advises, that of the prescription of criminal liability). The mandate, its
+- a mandate's consent note, signed scan and the scan's hash 6 years after the mandate's end
+  (the period Aidants Connect advises, that of the prescription of criminal liability). The
+  mandate is archived: `archived_at` and a seal over what stays (reference, structure, dates,
+  attestation hash) let the public check still recognise its attestation and answer
+  "archived" instead of "no match" once the person's first name is gone. The mandate, its
   areas and the journal of its uses stay: the journal is append-only (database triggers refuse
   UPDATE and DELETE) and holds no identity of the person itself — its procedures, areas, dates
   and mediators point to the mandate, whose beneficiary is then erased by the first rule.
@@ -35,6 +38,7 @@ from cybercantal.booking.models import Booking
 from cybercantal.core.audit import audit_log
 
 from .models import Beneficiary, HomeVisit, Mandate, WorkshopWalkIn
+from .services.mandates import mandate_archive_seal, mandate_hash
 
 logger = logging.getLogger(__name__)
 
@@ -155,25 +159,54 @@ def walk_ins_erase(*, now: dt.datetime | None = None) -> int:
 
 
 def mandates_erase_expired(*, now: dt.datetime | None = None) -> tuple[int, int]:
-    """Erase the consent note and the signed scan of the mandates ended more than
-    MANDATE_YEARS_AFTER_END ago; return (mandates changed, scan files deleted). Files are
-    deleted once the change is committed: a rolled-back run leaves them in place."""
+    """Archive the mandates ended more than MANDATE_YEARS_AFTER_END ago: erase their consent
+    note, signed scan and the scan's hash, and seal what stays; return (mandates archived, scan
+    files deleted). The seal is written only for a record that still matched its attestation
+    before the erasure (checked while the person's first name is still there: this rule runs
+    before the beneficiaries'); a record changed behind the services' back is archived
+    without one, and its attestation stops verifying. Files are deleted once the change is
+    committed: a rolled-back run leaves them in place."""
     today = timezone.localdate(now or timezone.now())
     cutoff = _years_before(today, MANDATE_YEARS_AFTER_END)
-    due = Mandate.objects.filter(ends_on__lt=cutoff).filter(
-        ~Q(consent_note="")
-        | (Q(consent_method=Mandate.ConsentMethod.PAPER_SCAN) & ~Q(consent_file=ERASED_SCAN))
-    )
     with transaction.atomic():
-        rows = list(due.values_list("pk", "consent_method", "consent_file"))
-        if not rows:
+        mandates = list(
+            Mandate.objects.select_for_update(of=("self",))
+            .filter(ends_on__lt=cutoff, archived_at=None)
+            .select_related("organisation", "beneficiary")
+            .prefetch_related("areas")
+        )
+        if not mandates:
             return 0, 0
-        ids = [pk for pk, _method, _file in rows]
-        paper = [pk for pk, method, _file in rows if method == Mandate.ConsentMethod.PAPER_SCAN]
-        files = [name for _pk, _method, name in rows if name and name != ERASED_SCAN]
-        stamp = timezone.now()
-        Mandate.objects.filter(pk__in=paper).update(consent_file=ERASED_SCAN)
-        changed = Mandate.objects.filter(pk__in=ids).update(consent_note="", updated_at=stamp)
+        stamp = timezone.now().replace(microsecond=0)
+        files = []
+        for mandate in mandates:
+            intact = mandate_hash(mandate) == mandate.attestation_hash
+            if not intact:
+                logger.warning(
+                    "Retention: mandate %s no longer matched its attestation; archived unsealed",
+                    mandate.reference,
+                )
+            if mandate.consent_method == Mandate.ConsentMethod.PAPER_SCAN:
+                if mandate.consent_file.name and mandate.consent_file.name != ERASED_SCAN:
+                    files.append(mandate.consent_file.name)
+                mandate.consent_file.name = ERASED_SCAN
+            mandate.consent_note = ""
+            mandate.consent_file_sha256 = ""
+            mandate.archived_at = stamp
+            mandate.archive_seal = mandate_archive_seal(mandate) if intact else ""
+            mandate.updated_at = stamp
+        changed = Mandate.objects.bulk_update(
+            mandates,
+            [
+                "consent_note",
+                "consent_file",
+                "consent_file_sha256",
+                "archived_at",
+                "archive_seal",
+                "updated_at",
+            ],
+            batch_size=500,
+        )
         transaction.on_commit(lambda: _delete_files(files))
     return changed, len(files)
 

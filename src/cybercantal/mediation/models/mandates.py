@@ -110,6 +110,14 @@ class Mandate(TimeStampedModel):
     )
     consent_recorded_at = models.DateTimeField(_("consentement recueilli le"))
     attestation_hash = models.CharField(_("empreinte de l'attestation"), max_length=64)
+    # Set by retention when the consent and the person's data are erased. The seal is the
+    # SHA-256 of what stays (reference, structure, dates, attestation hash, archiving time),
+    # written only if the record still matched its attestation then: the public check can
+    # still recognise the attestation and detect a later change of what stays.
+    archived_at = models.DateTimeField(_("archivé le"), null=True, blank=True, editable=False)
+    archive_seal = models.CharField(
+        _("sceau de l'archive"), max_length=64, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("mandat")
@@ -122,6 +130,10 @@ class Mandate(TimeStampedModel):
             models.CheckConstraint(
                 condition=models.Q(consent_method="distance") | ~models.Q(consent_file=""),
                 name="mandate_paper_consent_has_scan",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(archive_seal="") | models.Q(archived_at__isnull=False),
+                name="mandate_seal_when_archived",
             ),
         ]
         indexes = [models.Index(fields=["organisation", "ends_on"])]
@@ -139,6 +151,10 @@ class Mandate(TimeStampedModel):
         if day > self.ends_on:
             return self.Status.EXPIRED
         return self.Status.ACTIVE
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
     @property
     def status(self) -> str:

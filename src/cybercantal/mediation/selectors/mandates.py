@@ -1,9 +1,11 @@
 """Reads of mandates, scoped to the actor: the mediators of the structure, in a session
-verified by the second factor, see its mandates; nobody else sees any. The public check of an
-attestation answers only whether it matches and until when it is valid."""
+verified by the second factor, see its mandates and their consent scans; nobody else sees any.
+The public check of an attestation answers only whether it matches and until when it is valid,
+or that it matched a mandate since archived by the retention rules."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import dataclass
 
@@ -11,7 +13,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ..models import Beneficiary, Mandate
-from ..services.mandates import mandate_hash, session_is_verified
+from ..services.mandates import (
+    CONSENT_CONTENT_TYPES,
+    CONSENT_FILE_MAX_BYTES,
+    consent_file_kind,
+    mandate_archive_seal,
+    mandate_hash,
+    session_is_verified,
+)
 from ..structures import mediator_organisation_ids
 
 
@@ -49,6 +58,7 @@ class MandateCheck:
     starts_on: object = None
     ends_on: object = None
     partly_revoked: bool = False
+    archived_on: object = None  # the day its data was erased, for an archived mandate
 
 
 def mandate_check(*, reference: str, attestation_hash: str) -> MandateCheck:
@@ -62,6 +72,22 @@ def mandate_check(*, reference: str, attestation_hash: str) -> MandateCheck:
     )
     if mandate is None or len(given) != 64:
         return MandateCheck(matches=False)
+    if mandate.archived_at is not None:
+        # The content the hash covers is erased: the printed hash is compared with the one
+        # recorded, and what stays with the seal written when it was archived.
+        if not (
+            mandate.archive_seal
+            and hmac.compare_digest(given, mandate.attestation_hash)
+            and hmac.compare_digest(mandate.archive_seal, mandate_archive_seal(mandate))
+        ):
+            return MandateCheck(matches=False)
+        return MandateCheck(
+            matches=True,
+            status=Mandate.Status.EXPIRED,
+            starts_on=mandate.starts_on,
+            ends_on=mandate.ends_on,
+            archived_on=timezone.localdate(mandate.archived_at),
+        )
     # Both the hash printed and the record as it is now: a record changed behind the
     # services' back no longer matches its own attestation.
     if not (
@@ -76,4 +102,52 @@ def mandate_check(*, reference: str, attestation_hash: str) -> MandateCheck:
         starts_on=mandate.starts_on,
         ends_on=mandate.ends_on,
         partly_revoked=any(area.revoked_at for area in areas),
+    )
+
+
+@dataclass(frozen=True)
+class ConsentScan:
+    """A mandate's signed consent, read and checked against the hash taken at upload.
+
+    state: "ok" (content and content_type to serve), "altered" (the file no longer matches
+    its hash, or its type its name), "missing" (no file at its name), "erased" (the mandate is
+    archived: retention deleted it), "none" (consent recorded remotely, no scan)."""
+
+    state: str
+    content: bytes = b""
+    content_type: str = ""
+    extension: str = ""
+
+
+def mandate_consent_scan(*, actor, mandate_id: int) -> tuple[Mandate | None, ConsentScan]:
+    """The mandate (None when the actor may not see it) and its consent scan. The bytes
+    returned are those that were hashed: what is served is what was checked."""
+    mandate = mandate_get(actor=actor, mandate_id=mandate_id)
+    if mandate is None:
+        return None, ConsentScan(state="none")
+    if mandate.archived_at is not None:
+        return mandate, ConsentScan(state="erased")
+    if mandate.consent_method != Mandate.ConsentMethod.PAPER_SCAN or not mandate.consent_file:
+        return mandate, ConsentScan(state="none")
+    extension = mandate.consent_file.name.rsplit(".", 1)[-1].lower()
+    try:
+        with mandate.consent_file.storage.open(mandate.consent_file.name, "rb") as file:
+            # One byte more than any accepted scan: a larger file cannot be the one uploaded.
+            content = file.read(CONSENT_FILE_MAX_BYTES + 1)
+    except OSError:  # FileNotFoundError, or a storage that cannot be read
+        return mandate, ConsentScan(state="missing")
+    digest = hashlib.sha256(content).hexdigest()
+    if (
+        not mandate.consent_file_sha256
+        or len(content) > CONSENT_FILE_MAX_BYTES
+        or not hmac.compare_digest(digest, mandate.consent_file_sha256)
+        or consent_file_kind(content) != extension
+        or extension not in CONSENT_CONTENT_TYPES
+    ):
+        return mandate, ConsentScan(state="altered")
+    return mandate, ConsentScan(
+        state="ok",
+        content=content,
+        content_type=CONSENT_CONTENT_TYPES[extension],
+        extension=extension,
     )

@@ -29,6 +29,8 @@ _FILE_SIGNATURES = (
     (b"\xff\xd8\xff", "jpg"),
     (b"\x89PNG\r\n\x1a\n", "png"),
 )
+# The stored scan's extension (chosen from its content at upload) gives the type it is served as.
+CONSENT_CONTENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
 _MONTHS = {
     Mandate.Duration.ONE_MONTH: 1,
     Mandate.Duration.SIX_MONTHS: 6,
@@ -68,6 +70,14 @@ def mandate_end(starts_on: dt.date, duration: str) -> dt.date:
     return same_day_later if day < starts_on.day else same_day_later - dt.timedelta(days=1)
 
 
+def consent_file_kind(content: bytes) -> str | None:
+    """The extension (pdf, jpg, png) that the content's first bytes announce, or None."""
+    for signature, extension in _FILE_SIGNATURES:
+        if content.startswith(signature):
+            return extension
+    return None
+
+
 def consent_file_check(upload) -> tuple[bytes, str]:
     """The scan's bytes and extension (pdf, jpg, png), or a French refusal."""
     if upload is None:
@@ -81,9 +91,9 @@ def consent_file_check(upload) -> tuple[bytes, str]:
         raise BookingRuleError(_("Le scan du consentement dépasse 5 Mo : réduisez-le."))
     if not content:
         raise BookingRuleError(_("Le fichier du consentement est vide."))
-    for signature, extension in _FILE_SIGNATURES:
-        if content.startswith(signature):
-            return content, extension
+    extension = consent_file_kind(content)
+    if extension is not None:
+        return content, extension
     raise BookingRuleError(
         _("Le consentement doit être un fichier PDF, JPEG ou PNG (ce fichier n'en est pas un).")
     )
@@ -116,6 +126,26 @@ def mandate_hash(mandate: Mandate, *, area_codes: Sequence[str] | None = None) -
     return hashlib.sha256(
         mandate_canonical_text(mandate, area_codes=area_codes).encode("utf-8")
     ).hexdigest()
+
+
+def mandate_archive_text(mandate: Mandate) -> str:
+    """What an archived mandate keeps to recognise its attestation: no person, no consent."""
+    # In UTC: the seal must not change with the deployment's time zone setting.
+    archived_at = mandate.archived_at.astimezone(dt.UTC).replace(microsecond=0)
+    lines = [
+        "CyberCantal - mandat archivé v1",
+        f"reference: {mandate.reference}",
+        f"structure: {mandate.organisation_id}",
+        f"du: {mandate.starts_on.isoformat()}",
+        f"au: {mandate.ends_on.isoformat()}",
+        f"attestation: {mandate.attestation_hash}",
+        f"archive le: {archived_at.isoformat()}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def mandate_archive_seal(mandate: Mandate) -> str:
+    return hashlib.sha256(mandate_archive_text(mandate).encode("utf-8")).hexdigest()
 
 
 def mandate_create(

@@ -1,5 +1,6 @@
 """Mandates (/mediation/mandats/): the structure's list, creating one, a mandate's page (areas,
-revocation, the journal of uses, recording a use), its printable attestation, and the public
+revocation, the journal of uses, recording a use), its printable attestation, its signed
+consent scan (checked against the hash taken at upload before it is shown), and the public
 check of an attestation (/mediation/mandats/verifier/).
 
 Every page but the public check is for the structure's mediators, in a session verified by the
@@ -9,16 +10,18 @@ comes back. Another structure's mandate is a 404, as if it did not exist."""
 from __future__ import annotations
 
 import functools
+import io
 import math
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -31,7 +34,13 @@ from cybercantal.territory.models import Organisation
 from ..forms_mandates import MandateCheckForm, MandateForm, MandateUseForm
 from ..mandate_pdf import mandate_attestation_pdf
 from ..models import Mandate
-from ..selectors.mandates import mandate_beneficiaries, mandate_check, mandate_get, mandate_list
+from ..selectors.mandates import (
+    mandate_beneficiaries,
+    mandate_check,
+    mandate_consent_scan,
+    mandate_get,
+    mandate_list,
+)
 from ..services.mandates import (
     mandate_create,
     mandate_revoke,
@@ -211,6 +220,13 @@ def mandate_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
 @mandate_session
 def mandate_attestation(request: HttpRequest, pk: int) -> HttpResponse:
     mandate = _mandate(request, pk)
+    if mandate.is_archived:
+        # Its person and consent are erased: a reprint would be a different, blank document.
+        messages.error(
+            request,
+            _("Ce mandat est archivé : son attestation ne se réimprime plus."),
+        )
+        return redirect("mediation:mandate_detail", pk=mandate.pk)
     pdf = mandate_attestation_pdf(
         mandate, verify_url=request.build_absolute_uri(reverse("mediation:mandate_verify"))
     )
@@ -222,6 +238,79 @@ def mandate_attestation(request: HttpRequest, pk: int) -> HttpResponse:
     )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="attestation-{mandate.reference}.pdf"'
+    return response
+
+
+_CONSENT_REFUSALS = {
+    # state: (HTTP status, audit action or None, French message)
+    "none": (
+        404,
+        None,
+        gettext_lazy("Ce mandat n'a pas de consentement numérisé (accord recueilli à distance)."),
+    ),
+    "erased": (
+        410,
+        None,
+        gettext_lazy(
+            "Le scan du consentement a été effacé à l'archivage du mandat, au terme de sa durée "
+            "de conservation."
+        ),
+    ),
+    "missing": (
+        409,
+        "mediation.mandate_consent_missing",
+        gettext_lazy(
+            "Le fichier du consentement est introuvable. Prévenez l'administrateur de la "
+            "plateforme : l'incident a été inscrit au journal d'audit."
+        ),
+    ),
+    "altered": (
+        409,
+        "mediation.mandate_consent_altered",
+        gettext_lazy(
+            "Le scan du consentement a été altéré depuis son dépôt : il ne correspond plus à "
+            "l'empreinte enregistrée, il n'est donc pas affiché. Prévenez l'administrateur de "
+            "la plateforme : l'incident a été inscrit au journal d'audit."
+        ),
+    ),
+}
+
+
+@never_cache
+@require_safe
+@mandate_session
+def mandate_consent(request: HttpRequest, pk: int) -> HttpResponse:
+    """The signed consent, shown in the browser, only if it still matches its hash; every
+    viewing, and every refusal for an altered or missing file, goes to the audit log."""
+    mandate, scan = mandate_consent_scan(actor=request.user, mandate_id=pk)
+    if mandate is None:
+        raise Http404(_("Mandat introuvable."))
+    if scan.state != "ok":
+        status, action, message = _CONSENT_REFUSALS[scan.state]
+        if action:
+            audit_log(
+                actor=request.user, action=action, target=mandate, ip_address=client_ip(request)
+            )
+        return render(
+            request,
+            "mediation/mandates/consent_refused.html",
+            {"mandate": mandate, "message": message},
+            status=status,
+        )
+    audit_log(
+        actor=request.user,
+        action="mediation.mandate_consent_view",
+        target=mandate,
+        ip_address=client_ip(request),
+    )
+    # A neutral name: the file's stored name is random, the person's name never appears.
+    response = FileResponse(
+        io.BytesIO(scan.content),
+        content_type=scan.content_type,
+        filename=f"consentement-{mandate.reference}.{scan.extension}",
+    )
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
@@ -267,4 +356,5 @@ urlpatterns = [
     path("mandats/<int:pk>/utilisation/", mandate_use_record, name="mandate_use"),
     path("mandats/<int:pk>/revoquer/", mandate_revoke_view, name="mandate_revoke"),
     path("mandats/<int:pk>/attestation.pdf", mandate_attestation, name="mandate_attestation"),
+    path("mandats/<int:pk>/consentement/", mandate_consent, name="mandate_consent"),
 ]
