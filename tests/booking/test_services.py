@@ -341,6 +341,16 @@ def test_agent_books_by_phone_for_a_person_without_account():
     assert booking.person_phone == "+33612345678"
 
 
+def test_an_agent_may_book_for_someone_without_phone_the_public_may_not():
+    room = ResourceFactory()
+    nobody = PersonDetails(name="Jeanne, résidente", phone="")
+    message = refused(BookingRuleError, book, room, actor=None, person=nobody)
+    assert "n'est pas un numéro de téléphone valide" in message
+    assert not Booking.objects.exists()
+    booking = book(room, actor=agent_of(room), person=nobody)
+    assert booking.person_phone == "" and booking.person_name == "Jeanne, résidente"
+
+
 # --- agents are not bound by the public's rules -----------------------------------------------
 
 

@@ -19,7 +19,7 @@ from cybercantal.accounts.models import Role
 from cybercantal.booking import services
 from cybercantal.booking.models import Booking
 from cybercantal.booking.views._common import when_text
-from cybercantal.booking.views._phone_code import PENDING_KEY
+from cybercantal.booking.views.public import PENDING_KEY
 from tests.accounts.factories import MembershipFactory, UserFactory
 from tests.territory.factories import CommuneFactory, OrganisationFactory, PlaceFactory
 

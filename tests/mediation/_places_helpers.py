@@ -20,7 +20,7 @@ class MediationPlaceFactory(factory.django.DjangoModelFactory):
         model = MediationPlace
 
     place = factory.SubFactory(PlaceFactory)
-    pivot = "21150014300017"
+    pivot = "21150014500019"  # valid check keys (SIREN and SIRET): pivot_error accepts it
     services = factory.LazyFunction(lambda: ["Aide aux démarches administratives"])
 
 

@@ -222,6 +222,7 @@ def test_pivot_error():
     assert pivot_error(SIRET) is None
     assert pivot_error("W151000123") is None
     assert pivot_error("22150001000015")
-    assert pivot_error("21150014300017")  # the factories' placeholder: wrong key
+    assert pivot_error("21150014300017")  # wrong SIRET check key (the factories' old pivot)
+    assert pivot_error(MediationPlaceFactory.build().pivot) is None
     assert pivot_error("W15100012")  # 8 digits
     assert pivot_error("A151000123")

@@ -48,7 +48,7 @@ def places():
             opening_hours="Mo-Fr 09:00-12:00,14:00-17:00; Sa 09:00-12:00",
             description="Un lieu pour se faire aider.\nSur deux lignes.",
         ),
-        pivot="21150014300017",
+        pivot="21150014500019",
         itinerance=MediationPlace.Itinerance.ITINERANT,
         typologie=["CD", "RFS"],
         presentation_detail='Texte avec "guillemets", virgules, et\nretours à la ligne.',

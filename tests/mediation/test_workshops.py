@@ -1,6 +1,7 @@
 """Collective workshops through their services: creation and its French refusals, registration
 (by the person or by an agent), full → waiting list, attendance on the spot with walk-ins,
-and the closing that records one collective activity report, once."""
+marks corrected or undone until the closing (refused after it), and the closing that records
+one collective activity report, once."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -9,14 +10,16 @@ import pytest
 
 from cybercantal.booking import services as booking_services
 from cybercantal.booking.errors import BookingConflict, BookingForbidden, BookingRuleError
-from cybercantal.booking.models import Booking, Resource, WaitingListEntry
+from cybercantal.booking.models import Booking, BookingTransition, Resource, WaitingListEntry
 from cybercantal.booking.services import PersonDetails
-from cybercantal.mediation.models import Activity, WorkshopSession
+from cybercantal.core.models import AuditLog
+from cybercantal.mediation.models import Activity, WorkshopSession, WorkshopWalkIn
 from cybercantal.mediation.selectors.workshops import workshop_get, workshops_public_near
 from cybercantal.mediation.services.activities import beneficiary_create
 from cybercantal.mediation.services.workshops import (
     seats_taken,
     workshop_attendance_mark,
+    workshop_attendance_unmark,
     workshop_close,
     workshop_create,
     workshop_register,
@@ -234,10 +237,134 @@ def test_attendance_marks_the_bookings(session, mediator):
     absent.refresh_from_db()
     assert present.status == Booking.Status.ATTENDED
     assert absent.status == Booking.Status.NO_SHOW
-    with pytest.raises(BookingRuleError, match="déjà noté"):
-        workshop_attendance_mark(
-            actor=mediator, session=session, booking=absent, present=True, now=DURING
+    before = BookingTransition.objects.count()
+    again = workshop_attendance_mark(
+        actor=mediator, session=session, booking=absent, present=False, now=DURING
+    )
+    assert again.status == Booking.Status.NO_SHOW  # the same mark twice: nothing new
+    assert BookingTransition.objects.count() == before
+
+
+def mark(mediator, session, booking, present, now=DURING):
+    return workshop_attendance_mark(
+        actor=mediator, session=session, booking=booking, present=present, now=now
+    ).status
+
+
+def unmark(mediator, session, booking, now=DURING):
+    return workshop_attendance_unmark(
+        actor=mediator, session=session, booking=booking, now=now
+    ).status
+
+
+def frozen_state(*bookings):
+    """What a refused correction must leave as it was."""
+    for booking in bookings:
+        booking.refresh_from_db()
+    return (
+        [b.status for b in bookings],
+        BookingTransition.objects.count(),
+        AuditLog.objects.count(),
+        Activity.objects.count(),
+    )
+
+
+def test_a_mark_is_corrected_both_ways_and_undone(session, mediator):
+    present, absent = take_attendance(session, mediator)
+    assert mark(mediator, session, present, False) == Booking.Status.NO_SHOW
+    assert mark(mediator, session, absent, True) == Booking.Status.ATTENDED
+    assert mark(mediator, session, present, True) == Booking.Status.ATTENDED
+    assert unmark(mediator, session, absent) == Booking.Status.CONFIRMED
+    assert unmark(mediator, session, absent) == Booking.Status.CONFIRMED  # nothing to undo
+    log = list(
+        BookingTransition.objects.filter(booking=present)
+        .order_by("id")
+        .values_list("from_status", "to_status", "actor", "reason")
+    )[1:]
+    assert log == [
+        ("confirmed", "attended", mediator.pk, "Personne venue"),
+        ("attended", "no_show", mediator.pk, "Correction de l'appel : personne absente"),
+        ("no_show", "attended", mediator.pk, "Correction de l'appel : personne venue"),
+    ]
+    corrections = list(
+        AuditLog.objects.filter(action="mediation.workshop_attendance_correct")
+        .order_by("id")
+        .values_list("target_id", "data")
+    )
+    assert corrections == [
+        (str(session.pk), {"booking": present.pk, "from": "attended", "to": "no_show"}),
+        (str(session.pk), {"booking": absent.pk, "from": "no_show", "to": "attended"}),
+        (str(session.pk), {"booking": present.pk, "from": "no_show", "to": "attended"}),
+        (str(session.pk), {"booking": absent.pk, "from": "attended", "to": "confirmed"}),
+    ]
+    assert AuditLog.objects.filter(action="booking.attendance_correct").count() == 4
+
+
+def test_corrections_are_possible_until_the_closing_then_refused(session, mediator, frozen):
+    present, absent = take_attendance(session, mediator)
+    frozen["now"] = AFTER  # the session is over, not yet closed: still correctable
+    assert unmark(mediator, session, absent, now=AFTER) == Booking.Status.CONFIRMED
+    with pytest.raises(BookingRuleError, match=r"Faites l'appel.*Absent"):
+        workshop_close(actor=mediator, session=session, now=AFTER)
+    assert mark(mediator, session, absent, True, now=AFTER) == Booking.Status.ATTENDED
+    assert mark(mediator, session, present, False, now=AFTER) == Booking.Status.NO_SHOW
+    session = workshop_close(actor=mediator, session=session, now=AFTER)
+    assert session.activity.participants_count == 1  # the corrected marks are the ones counted
+
+    before = frozen_state(present, absent)
+    for attempt in (
+        lambda: mark(mediator, session, present, True, now=AFTER),
+        lambda: mark(mediator, session, absent, False, now=AFTER),
+        lambda: unmark(mediator, session, absent, now=AFTER),
+        lambda: workshop_walk_in_add(actor=mediator, session=session, name="Tardif", now=AFTER),
+    ):
+        with pytest.raises(BookingRuleError) as refusal:
+            attempt()
+        assert refusal.value.message == (
+            "Cet atelier est clôturé : son compte rendu est enregistré, l'appel ne peut plus "
+            "être modifié."
         )
+    assert frozen_state(present, absent) == before
+    assert not WorkshopWalkIn.objects.exists()
+    session.activity.refresh_from_db()
+    assert session.activity.participants_count == 1
+
+
+def test_a_closing_seen_late_still_refuses_the_correction(session, mediator, frozen):
+    """The closing may happen between the page's reading and the correction: the service
+    reads the session again (under its lock), not the caller's copy."""
+    present, _absent = take_attendance(session, mediator)
+    stale = WorkshopSession.objects.get(pk=session.pk)
+    frozen["now"] = AFTER
+    workshop_close(actor=mediator, session=session, now=AFTER)
+    assert stale.closed_at is None
+    with pytest.raises(BookingRuleError, match="clôturé"):
+        mark(mediator, stale, present, False, now=AFTER)
+    present.refresh_from_db()
+    assert present.status == Booking.Status.ATTENDED
+
+
+def test_only_the_structure_corrects_its_registrants(session, mediator, structure, place):
+    present, _absent = take_attendance(session, mediator)
+    other = mediator_of(OrganisationFactory())
+    before = frozen_state(present)
+    with pytest.raises(BookingForbidden):
+        mark(other, session, present, False)
+    with pytest.raises(BookingForbidden):
+        unmark(other, session, present)
+    assert frozen_state(present) == before
+    # A registrant of another session of the structure is not this session's to correct.
+    later = create(
+        mediator,
+        structure,
+        place,
+        title="Mes courriels",
+        start=START + dt.timedelta(days=7),
+        end=END + dt.timedelta(days=7),
+    )
+    elsewhere = register(later, name="Ailleurs", phone=MOBILES[2]).booking
+    with pytest.raises(BookingRuleError, match="pas inscrite à cet atelier"):
+        unmark(mediator, session, elsewhere)
 
 
 def test_attendance_is_taken_on_the_spot_not_the_day_before(session, mediator):

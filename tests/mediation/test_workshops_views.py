@@ -219,3 +219,91 @@ def test_a_past_session_has_no_registration_page(client, session, frozen):
     url = reverse("mediation:workshop_register", kwargs={"session_id": session.pk})
     assert client.get(url).status_code == 404
     assert NOW < START  # the session was upcoming when created
+
+
+def marks_on_page(response) -> dict[str, str]:
+    """Each registrant's mark as the page writes it (text, not colour)."""
+    page = text(response)
+    return dict(
+        re.findall(
+            r'class="attendance__name">([^<]+)</span>.*?class="attendance__mark[^"]*">'
+            r'<span class="visually-hidden">Appel : </span>(?:<span aria-hidden="true">. </span>)?'
+            r"([^<]+)</p>",
+            page,
+            flags=re.S,
+        )
+    )
+
+
+def test_the_mediator_corrects_and_undoes_a_mark_until_the_closing(
+    client, mediator, session, frozen
+):
+    booking = register(session).booking
+    url = reverse("mediation:workshop_attendance", kwargs={"session_id": session.pk})
+    set_now(frozen, DURING)
+    client.force_login(mediator)
+    assert marks_on_page(client.get(url)) == {"Jeanne Martin": "Pas encore noté(e)"}
+
+    steps = [
+        ("present", Booking.Status.ATTENDED, "Présent(e)", "Jeanne Martin est noté(e) présent(e)."),
+        ("absent", Booking.Status.NO_SHOW, "Absent(e)", "Jeanne Martin est noté(e) absent(e)."),
+        ("present", Booking.Status.ATTENDED, "Présent(e)", "Jeanne Martin est noté(e) présent(e)."),
+        (
+            "effacer",
+            Booking.Status.CONFIRMED,
+            "Pas encore noté(e)",
+            "Jeanne Martin n'est plus noté(e)",
+        ),
+    ]
+    for action, status, mark, message in steps:
+        response = client.post(url, {"action": action, "inscription": booking.pk})
+        assert response.status_code == 302
+        assert response.url.endswith(f"#inscription-{booking.pk}")
+        booking.refresh_from_db()
+        assert booking.status == status
+        page = client.get(url)
+        assert marks_on_page(page) == {"Jeanne Martin": mark}
+        assert message in text(page)
+    assert "Effacer la présence" not in text(page)  # nothing to undo any more
+
+    client.post(url, {"action": "absent", "inscription": booking.pk})
+    page = text(client.get(url))
+    assert "Corriger : présent(e)" in page and "Effacer l'absence" in page
+    set_now(frozen, AFTER)
+    client.post(url, {"action": "cloturer"})
+    transitions = booking.transitions.count()
+
+    for action in ("present", "effacer"):
+        response = client.post(url, {"action": action, "inscription": booking.pk})
+        assert response.status_code == 422
+        assert "l'appel ne peut plus être modifié" in text(response)
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.NO_SHOW
+    assert booking.transitions.count() == transitions
+    page = client.get(url)
+    assert marks_on_page(page) == {"Jeanne Martin": "Absent(e)"}  # still written out
+    assert 'name="inscription"' not in text(page)  # no more buttons
+    session.refresh_from_db()
+    assert session.closed_at is not None and not Activity.objects.exists()  # nobody came
+
+
+def test_corrections_are_for_the_structure_s_mediators_only(client, mediator, session, frozen):
+    booking = register(session).booking
+    url = reverse("mediation:workshop_attendance", kwargs={"session_id": session.pk})
+    set_now(frozen, DURING)
+    client.force_login(mediator)
+    client.post(url, {"action": "present", "inscription": booking.pk})
+    for intruder in (mediator_of(OrganisationFactory()), UserFactory()):
+        client.force_login(intruder)
+        for action in ("absent", "effacer"):
+            response = client.post(url, {"action": action, "inscription": booking.pk})
+            assert response.status_code == 404
+    client.logout()
+    response = client.post(url, {"action": "effacer", "inscription": booking.pk})
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("accounts:login"))
+    client.force_login(mediator)
+    assert client.post(url, {"action": "effacer", "inscription": 0}).status_code == 404
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.ATTENDED
+    assert booking.transitions.count() == 2  # created, marked present: nothing since

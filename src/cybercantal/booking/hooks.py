@@ -29,3 +29,22 @@ status_listeners: Registry[StatusListener] = Registry("booking status listeners"
 def notify_status(booking, *, from_status: str, to_status: str, actor) -> None:
     for listener in status_listeners.all():
         listener.on_status(booking, from_status=from_status, to_status=to_status, actor=actor)
+
+
+@dataclass(frozen=True)
+class BookingGuard:
+    """A module's veto on creating bookings of some resources outside its own flow (a
+    specialist's agenda is booked only as part of a teleconsultation, with the site's cart and
+    the nurse). `check(resources, actor=...)` raises BookingForbidden to refuse."""
+
+    key: str
+    check: Callable[..., None]
+    order: int = 100
+
+
+booking_guards: Registry[BookingGuard] = Registry("booking guards")
+
+
+def check_booking_guards(resources, *, actor) -> None:
+    for guard in booking_guards.all():
+        guard.check(resources, actor=actor)

@@ -21,13 +21,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cybercantal.core.audit import audit_log
 from cybercantal.core.notifications.sms import normalize_phone
 
 from . import availability as av
 from .errors import BookingConflict, BookingForbidden, BookingRuleError
-from .hooks import notify_status
+from .hooks import check_booking_guards, notify_status
 from .models import (
     Allocation,
     AvailabilityRule,
@@ -59,9 +60,11 @@ def _is_authenticated(actor) -> bool:
     return actor is not None and getattr(actor, "is_authenticated", False)
 
 
-def _transition(booking: Booking, to_status: str, *, actor, reason: str = "") -> None:
+def _transition(
+    booking: Booking, to_status: str, *, actor, reason: str = "", allowed=Booking.TRANSITIONS
+) -> None:
     from_status = booking.status
-    if from_status and to_status not in Booking.TRANSITIONS[from_status]:
+    if from_status and to_status not in allowed.get(from_status, ()):
         raise BookingRuleError(
             _("Une réservation « %(from)s » ne peut pas passer à « %(to)s ».")
             % {"from": Booking.Status(from_status).label, "to": Booking.Status(to_status).label}
@@ -77,16 +80,20 @@ def _transition(booking: Booking, to_status: str, *, actor, reason: str = "") ->
     notify_status(booking, from_status=from_status or "", to_status=to_status, actor=actor)
 
 
-def _clean_person(person: PersonDetails) -> PersonDetails:
+def _clean_person(person: PersonDetails, *, phone_optional: bool = False) -> PersonDetails:
+    """`phone_optional`: an agent books for someone who has no phone (a care-home resident,
+    an elderly person followed by letter); the public always leaves a number."""
     name = " ".join((person.name or "").split())
     if not name:
         raise BookingRuleError(_("Indiquez le nom de la personne."))
     if len(name) > 200:
         raise BookingRuleError(_("Le nom est trop long (200 caractères au plus)."))
-    try:
-        phone = normalize_phone(person.phone or "")
-    except ValueError as exc:
-        raise BookingRuleError(str(exc)) from exc
+    phone = ""
+    if (person.phone or "").strip() or not phone_optional:
+        try:
+            phone = normalize_phone(person.phone or "")
+        except ValueError as exc:
+            raise BookingRuleError(str(exc)) from exc
     email = (person.email or "").strip()
     if email:
         from django.core.exceptions import ValidationError
@@ -407,7 +414,7 @@ def booking_create(
     # Durations and buffers are real time: compute in UTC (see booking.intervals).
     start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
     if person is not None:
-        person = _clean_person(person)
+        person = _clean_person(person, phone_optional=bool(_agent_of(actor, resources)))
     elif for_user is None and _is_authenticated(actor):
         for_user = actor
     if for_user is None and person is None:
@@ -422,6 +429,7 @@ def booking_create(
     agent_of = _check_who_may_book(
         actor=actor, resources=resources, for_user=for_user, person=person
     )
+    check_booking_guards(resources, actor=actor)
     opening = _check_rules(
         resources, start=start, end=end, participants=participants, now=now, agent_of=agent_of
     )
@@ -701,6 +709,72 @@ def booking_mark_no_show(*, actor, booking: Booking, now=None) -> Booking:
         now=now,
         after_start=True,
     )
+
+
+# Corrections of an attendance mark. Kept apart from Booking.TRANSITIONS, where attended and
+# no-show stay final: only booking_attendance_correct may leave them, never a confirmation or a
+# cancellation (which would free the seat of someone who came).
+ATTENDANCE_CORRECTIONS = {
+    Booking.Status.ATTENDED: {Booking.Status.NO_SHOW, Booking.Status.CONFIRMED},
+    Booking.Status.NO_SHOW: {Booking.Status.ATTENDED, Booking.Status.CONFIRMED},
+}
+ATTENDANCE_CORRECTION_REASONS = {
+    Booking.Status.ATTENDED: gettext_lazy("Correction de l'appel : personne venue"),
+    Booking.Status.NO_SHOW: gettext_lazy("Correction de l'appel : personne absente"),
+    Booking.Status.CONFIRMED: gettext_lazy("Correction de l'appel : marque annulée"),
+}
+
+
+def booking_attendance_correct(
+    *, actor, booking: Booking, to_status: str, reason: str = "", now=None
+) -> Booking:
+    """An agent of the booking's resources corrects an attendance mark: attended ↔ no-show, or
+    back to confirmed (the mark undone, to be taken again). Correcting to the current status
+    changes nothing.
+
+    Recorded as any status change: a transition (with `reason`, or what was corrected), the
+    status listeners, an audit row `booking.attendance_correct` with both statuses; the person
+    is not told. Until when a mark may be corrected is the caller's rule (a workshop: until it
+    is closed). Refused with a French message, nothing changed: not an agent (403), before the
+    start, a booking that is not marked (pending, confirmed, cancelled), a target that is not
+    attended, no-show or confirmed (422)."""
+    if not _may_manage(actor, booking):
+        raise BookingForbidden(_("Seul un agent du lieu peut corriger l'appel."))
+    if to_status not in ATTENDANCE_CORRECTION_REASONS:
+        raise BookingRuleError(
+            _("Une correction de l'appel note la personne venue, absente, ou pas encore notée.")
+        )
+    now = now or timezone.now()
+    if now < booking.start:
+        raise BookingRuleError(_("Le rendez-vous n'a pas encore commencé."))
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        from_status = booking.status
+        if from_status == to_status:
+            return booking
+        if from_status not in ATTENDANCE_CORRECTIONS:
+            raise BookingRuleError(
+                _(
+                    "Seule une présence ou une absence déjà notée se corrige : cette réservation "
+                    "est « %(status)s »."
+                )
+                % {"status": booking.get_status_display()}
+            )
+        _transition(
+            booking,
+            to_status,
+            actor=actor,
+            reason=(reason or "").strip() or str(ATTENDANCE_CORRECTION_REASONS[to_status]),
+            allowed=ATTENDANCE_CORRECTIONS,
+        )
+        booking.save(update_fields=["status", "updated_at"])
+        audit_log(
+            actor=actor,
+            action="booking.attendance_correct",
+            target=booking,
+            data={"from": from_status, "to": to_status},
+        )
+    return booking
 
 
 def bookings_cancel_day(

@@ -7,7 +7,8 @@
 - agenda: the agents' agenda, actions on a booking, booking for someone, cancelling a day.
 - calendar_feeds: personal and resource calendar feeds (create, revoke).
 - home_entries: the booking entries of the home page and the navigation.
-- _common, _phone_code: what these share (words for dates, agents' resources, the SMS code).
+- _common: what these share (words for dates, agents' resources); the SMS code that confirms
+  a phone is booking/phone_confirmation.py, public for the modules' own registration pages.
 
 Everything works without JavaScript (GET forms for searches, POST forms for writes); htmx only
 refreshes the free slots of the agent's booking form in place. Reads go through

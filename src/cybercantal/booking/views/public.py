@@ -22,7 +22,7 @@ from cybercantal.core.notifications.sms import phone_display
 from cybercantal.territory.models import Commune, Place
 from cybercantal.territory.selectors import commune_get, place_get
 
-from .. import selectors, services
+from .. import phone_confirmation, selectors, services
 from ..errors import BookingConflict, BookingError
 from ..forms import (
     DEFAULT_RADIUS_KM,
@@ -34,7 +34,6 @@ from ..forms import (
 )
 from ..models import Booking, Resource, Service
 from ._common import (
-    RECENT_MAX,
     SlotChoice,
     _agent_resources,
     _deadline,
@@ -50,17 +49,8 @@ from ._common import (
     time_text,
     when_text,
 )
-from ._phone_code import (
-    PENDING_KEY,
-    VERIFIED_KEY,
-    _check_code,
-    _resend_code,
-    _send_code,
-    _too_many,
-    _verified_contact,
-)
 
-RECENT_KEY = "booking_recent"  # references booked from this browser (confirmation page)
+PENDING_KEY = "booking_pending"  # the slot, the person, the hashed SMS code (phone_confirmation)
 
 SEARCH_WINDOW = dt.timedelta(days=92)  # about three months per page of slots
 SLOTS_PER_PAGE = 30
@@ -79,11 +69,6 @@ def _slot_url(*, resource_id: int, start, end, service=None, commune=None, radiu
             "rayon": radius or "",
         },
     )
-
-
-def _remember_recent(request: HttpRequest, booking: Booking) -> None:
-    recent = [r for r in request.session.get(RECENT_KEY, []) if r != booking.reference]
-    request.session[RECENT_KEY] = ([booking.reference, *recent])[:RECENT_MAX]
 
 
 # --- Public flow: 1. the service --------------------------------------------------------------
@@ -392,7 +377,7 @@ def _render_confirm(
         "time_label": time_text(slot.start),
         "duration_label": duration_text(slot.end - slot.start),
         "place_phone": _place_phone(slot.place),
-        "verified": _verified_contact(request),
+        "verified": phone_confirmation.verified_contact(request),
         "person_form": person_form or PersonForm(),
         "error": error,
         "taken": taken,
@@ -423,7 +408,7 @@ def _book(
         return _render_confirm(request, slot, error=exc.message, conflict=True, status=409)
     except BookingError as exc:
         return _render_confirm(request, slot, error=exc.message, status=exc.status_code)
-    _remember_recent(request, booking)
+    phone_confirmation.remember_booking(request, booking)
     return redirect("booking:booking_done", reference=booking.reference)
 
 
@@ -440,11 +425,11 @@ def confirm(request: HttpRequest) -> HttpResponse:
 
     action = request.POST.get("action", "")
     if action == "autre-personne":
-        request.session.pop(VERIFIED_KEY, None)
+        phone_confirmation.forget_verified_contact(request)
         return redirect(slot.confirm_url)
     if request.user.is_authenticated:
         return _book(request, slot, person=None)
-    verified = _verified_contact(request)
+    verified = phone_confirmation.verified_contact(request)
     if verified and action == "confirmer":
         return _book(
             request,
@@ -459,14 +444,19 @@ def confirm(request: HttpRequest) -> HttpResponse:
         return _render_confirm(request, slot, person_form=form, status=400)
     data = form.cleaned_data
     try:
-        exceeded = _send_code(
-            request, name=data["name"], phone=data["phone"], email=data["email"], query=slot.query
+        exceeded = phone_confirmation.send_code(
+            request,
+            key=PENDING_KEY,
+            name=data["name"],
+            phone=data["phone"],
+            email=data["email"],
+            query=slot.query,
         )
     except ValueError as exc:
         form.add_error("phone", str(exc))
         return _render_confirm(request, slot, person_form=form, status=400)
     if exceeded:
-        return _too_many(request, exceeded)
+        return phone_confirmation.too_many_response(request, exceeded)
     return redirect("booking:confirm_code")
 
 
@@ -500,7 +490,7 @@ def confirm_code(request: HttpRequest) -> HttpResponse:
     }
 
     if request.method == "POST" and request.POST.get("action") == "renvoyer":
-        return _resend_code(
+        return phone_confirmation.resend_code(
             request,
             key=PENDING_KEY,
             pending=pending,
@@ -512,7 +502,9 @@ def confirm_code(request: HttpRequest) -> HttpResponse:
         return render(request, "booking/code.html", context)
     if not form.is_valid():
         return render(request, "booking/code.html", context, status=400)
-    refused = _check_code(request, key=PENDING_KEY, pending=pending, form=form, context=context)
+    refused = phone_confirmation.check_code(
+        request, key=PENDING_KEY, pending=pending, form=form, context=context
+    )
     if refused is not None:
         return refused
     return _book(
@@ -535,7 +527,7 @@ def _booking_for_visitor(request: HttpRequest, reference: str) -> Booking | None
         .filter(reference=reference)
         .first()
     )
-    if booking is None and reference in request.session.get(RECENT_KEY, []):
+    if booking is None and phone_confirmation.is_remembered_booking(request, reference):
         # The session proves that this browser made the booking: no selector answers for
         # someone without an account (see the report: booking_get_for_session).
         booking = (

@@ -25,7 +25,7 @@ from cybercantal.core.text import normalize_search
 from cybercantal.territory.models import Commune
 from cybercantal.territory.selectors import commune_get
 
-from .. import selectors, services, waitlist
+from .. import phone_confirmation, selectors, services, waitlist
 from ..errors import BookingError
 from ..forms import (
     DEFAULT_RADIUS_KM,
@@ -49,14 +49,6 @@ from ._common import (
     _service_by_code,
     _url,
     day_text,
-)
-from ._phone_code import (
-    VERIFIED_KEY,
-    _check_code,
-    _resend_code,
-    _send_code,
-    _too_many,
-    _verified_contact,
 )
 
 WAITLIST_PENDING_KEY = "booking_waitlist_pending"  # the request, the person, the hashed code
@@ -210,7 +202,7 @@ def _render_waitlist_join(
             for c in getattr(form, "candidates", [])
         ],
         "person_form": person_form or WaitlistPersonForm(),
-        "verified": _verified_contact(request),
+        "verified": phone_confirmation.verified_contact(request),
         "error": error,
         "hold_minutes": settings.BOOKING_WAITLIST_HOLD_MINUTES,
         "login_url": _url(
@@ -274,7 +266,7 @@ def waitlist_join(request: HttpRequest) -> HttpResponse:
         return redirect("booking:start")
     action = request.POST.get("action", "")
     if action == "autre-personne":
-        request.session.pop(VERIFIED_KEY, None)
+        phone_confirmation.forget_verified_contact(request)
         return redirect(_url("booking:waitlist_join", _waitlist_params(form)))
     wreq = _waitlist_request(form)
     if wreq is None:
@@ -284,7 +276,7 @@ def waitlist_join(request: HttpRequest) -> HttpResponse:
 
     person = None
     if not request.user.is_authenticated:
-        verified = _verified_contact(request)
+        verified = phone_confirmation.verified_contact(request)
         if verified and action == "inscrire":
             person = services.PersonDetails(
                 name=verified["name"], phone=verified["phone"], email=verified["email"]
@@ -297,7 +289,7 @@ def waitlist_join(request: HttpRequest) -> HttpResponse:
                 )
             data = person_form.cleaned_data
             try:
-                exceeded = _send_code(
+                exceeded = phone_confirmation.send_code(
                     request,
                     name=data["name"],
                     phone=data["phone"],
@@ -312,7 +304,7 @@ def waitlist_join(request: HttpRequest) -> HttpResponse:
                     request, form, service=service, person_form=person_form, status=400
                 )
             if exceeded:
-                return _too_many(request, exceeded)
+                return phone_confirmation.too_many_response(request, exceeded)
             return redirect("booking:waitlist_code")
     try:
         entry = _join(request, wreq, person=person)
@@ -327,7 +319,7 @@ def waitlist_join(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def waitlist_code(request: HttpRequest) -> HttpResponse:
     """The SMS code of a waiting-list request without an account: the booking's code, with
-    the same limits (_phone_code._send_code, _phone_code._check_code)."""
+    the same limits (booking/phone_confirmation.py)."""
     pending = request.session.get(WAITLIST_PENDING_KEY)
     if not pending:
         messages.info(
@@ -353,7 +345,7 @@ def waitlist_code(request: HttpRequest) -> HttpResponse:
         "back_url": wreq.page_url,
     }
     if request.method == "POST" and request.POST.get("action") == "renvoyer":
-        return _resend_code(
+        return phone_confirmation.resend_code(
             request,
             key=WAITLIST_PENDING_KEY,
             pending=pending,
@@ -365,7 +357,7 @@ def waitlist_code(request: HttpRequest) -> HttpResponse:
         return render(request, "booking/code.html", context)
     if not form.is_valid():
         return render(request, "booking/code.html", context, status=400)
-    refused = _check_code(
+    refused = phone_confirmation.check_code(
         request, key=WAITLIST_PENDING_KEY, pending=pending, form=form, context=context
     )
     if refused is not None:

@@ -8,8 +8,11 @@ SMS (or e-mail, or a letter for an account holder who prefers it) through bookin
 notifications, and a freed seat is offered to the waiting list by booking/waitlist.py.
 
 Attendance is taken on the spot: each registrant is marked present or absent (booking's
-attended / no-show transitions, final once made), people who came without registering are
-added as walk-ins. Closing the session records its collective activity report once.
+attended / no-show transitions), people who came without registering are added as walk-ins.
+A mark may be corrected (present ↔ absent) or undone until the session is closed (booking's
+booking_attendance_correct); closing records the collective activity report once, from the
+marks of that moment, and freezes them: the session's row is locked by both, so a correction
+and the closing never cross.
 Every refusal is a French message (BookingRuleError 422, BookingForbidden 403) and writes
 nothing."""
 
@@ -305,35 +308,83 @@ def workshop_register(
 
 def _check_attendance_open(session: WorkshopSession, now: dt.datetime) -> None:
     if session.closed_at is not None:
-        raise BookingRuleError(_("Cet atelier est clôturé : l'appel est terminé."))
+        raise BookingRuleError(
+            _(
+                "Cet atelier est clôturé : son compte rendu est enregistré, l'appel ne peut "
+                "plus être modifié."
+            )
+        )
     if now < session.start - ATTENDANCE_OPENS_BEFORE:
         raise BookingRuleError(_("L'appel se fait au moment de l'atelier, pas avant."))
+
+
+def _lock_open_session(session: WorkshopSession, now: dt.datetime) -> WorkshopSession:
+    """The session's row, locked until the end of the transaction, once checked still open
+    (workshop_close takes the same lock)."""
+    session = WorkshopSession.objects.select_for_update().get(pk=session.pk)
+    _check_attendance_open(session, now)
+    return session
+
+
+def _set_attendance(
+    *, actor, session: WorkshopSession, booking: Booking, wanted: str, now
+) -> Booking:
+    now = now or timezone.now()
+    _check_mediator(actor, session.organisation)
+    with transaction.atomic():
+        session = _lock_open_session(session, now)
+        if not session_bookings(session).filter(pk=booking.pk).exists():
+            raise BookingRuleError(_("Cette personne n'est pas inscrite à cet atelier."))
+        booking.refresh_from_db()
+        before = booking.status
+        if before == wanted:
+            return booking
+        # The engine refuses a mark before the start; attendance opens a little earlier.
+        mark_at = max(now, session.start)
+        if before == Booking.Status.CONFIRMED:
+            mark = (
+                booking_services.booking_mark_attended
+                if wanted == Booking.Status.ATTENDED
+                else booking_services.booking_mark_no_show
+            )
+            return mark(actor=actor, booking=booking, now=mark_at)
+        if before not in (Booking.Status.ATTENDED, Booking.Status.NO_SHOW):
+            raise BookingRuleError(
+                _("%(name)s ne peut pas être noté(e) : son inscription est « %(status)s ».")
+                % {"name": booking.display_name, "status": booking.get_status_display()}
+            )
+        booking = booking_services.booking_attendance_correct(
+            actor=actor, booking=booking, to_status=wanted, now=mark_at
+        )
+        audit_log(
+            actor=actor,
+            action="mediation.workshop_attendance_correct",
+            target=session,
+            data={"booking": booking.pk, "from": before, "to": wanted},
+        )
+    return booking
 
 
 def workshop_attendance_mark(
     *, actor, session: WorkshopSession, booking: Booking, present: bool, now=None
 ) -> Booking:
-    """Mark a registrant present or absent (booking's attended / no-show: final once made)."""
-    now = now or timezone.now()
-    _check_mediator(actor, session.organisation)
-    _check_attendance_open(session, now)
-    if not session_bookings(session).filter(pk=booking.pk).exists():
-        raise BookingRuleError(_("Cette personne n'est pas inscrite à cet atelier."))
-    booking.refresh_from_db()
+    """Mark a registrant present or absent (booking's attended / no-show), or correct their
+    mark the other way (booking_attendance_correct), until the session is closed. Marking
+    the same twice changes nothing. Refused: another structure (403), before the attendance
+    opens, after the closing, someone not registered to this session."""
     wanted = Booking.Status.ATTENDED if present else Booking.Status.NO_SHOW
-    if booking.status == wanted:
-        return booking
-    if booking.status != Booking.Status.CONFIRMED:
-        raise BookingRuleError(
-            _("%(name)s est déjà noté(e) « %(status)s ».")
-            % {"name": booking.display_name, "status": booking.get_status_display()}
-        )
-    # The engine refuses a mark before the start; attendance opens a little earlier.
-    mark_at = max(now, session.start)
-    mark = (
-        booking_services.booking_mark_attended if present else booking_services.booking_mark_no_show
+    return _set_attendance(actor=actor, session=session, booking=booking, wanted=wanted, now=now)
+
+
+def workshop_attendance_unmark(
+    *, actor, session: WorkshopSession, booking: Booking, now=None
+) -> Booking:
+    """Undo a registrant's mark (back to confirmed: to be marked again before closing), until
+    the session is closed; nothing happens to someone not marked. Same refusals as
+    workshop_attendance_mark."""
+    return _set_attendance(
+        actor=actor, session=session, booking=booking, wanted=Booking.Status.CONFIRMED, now=now
     )
-    return mark(actor=actor, booking=booking, now=mark_at)
 
 
 def workshop_walk_in_add(
@@ -364,6 +415,7 @@ def workshop_walk_in_add(
         except ValueError as exc:
             raise BookingRuleError(str(exc)) from exc
     with transaction.atomic():
+        session = _lock_open_session(session, now)
         walk_in = WorkshopWalkIn.objects.create(
             session=session,
             person_name=name,

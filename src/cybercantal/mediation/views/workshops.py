@@ -1,13 +1,14 @@
 """Pages of collective workshops (ateliers).
 
 For mediators: their structure's sessions and a form to create one; a session's registrants
-with a form to register someone calling by phone; the attendance page, used on the spot
-(present / absent for each registrant, someone who came without registering, closing).
+with a form to register someone calling by phone; the attendance page ("appel"), used on the
+spot, often on a phone (present / absent for each registrant, corrected or undone until the
+closing, someone who came without registering, closing).
 Another structure's session answers 404.
 
 For the public: the upcoming sessions near a commune with the seats left, and registering
 with a name and a mobile number confirmed by an SMS code — booking's own code step
-(booking/views/_phone_code.py, template booking/code.html) — then booking's confirmation page;
+(booking/phone_confirmation.py, template booking/code.html) — then booking's confirmation page;
 a full session puts the person on its waiting list.
 
 Mounted under /mediation/ by mediation/urls.py (`*workshops.urlpatterns`)."""
@@ -25,22 +26,16 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from cybercantal.booking import phone_confirmation
 from cybercantal.booking.errors import BookingError
 from cybercantal.booking.forms import CodeVerifyForm, PersonForm
 from cybercantal.booking.models import Booking
 from cybercantal.booking.services import PersonDetails
 from cybercantal.booking.views._common import time_text, when_text
-from cybercantal.booking.views._phone_code import (
-    _check_code,
-    _resend_code,
-    _send_code,
-    _too_many,
-    _verified_contact,
-)
-from cybercantal.booking.views.public import _remember_recent
 from cybercantal.booking.waitlist import waitlist_held_booking_ids
 from cybercantal.core.notifications.sms import phone_display
 from cybercantal.territory.models import Organisation, Place
@@ -54,6 +49,22 @@ from ..structures import mediator_organisation_ids
 from ._nearby import nearby_search
 
 PENDING_KEY = "mediation_workshop_pending"  # the session, the person, the hashed SMS code
+
+# A registrant's mark as the attendance page says it (words, not only a colour).
+MARK_LABELS = {
+    Booking.Status.CONFIRMED: gettext_lazy("Pas encore noté(e)"),
+    Booking.Status.ATTENDED: gettext_lazy("Présent(e)"),
+    Booking.Status.NO_SHOW: gettext_lazy("Absent(e)"),
+}
+MARK_MESSAGES = {
+    Booking.Status.CONFIRMED: gettext_lazy(
+        "%(name)s n'est plus noté(e) : notez sa présence ou son absence avant de clôturer."
+    ),
+    Booking.Status.ATTENDED: gettext_lazy("%(name)s est noté(e) présent(e)."),
+    Booking.Status.NO_SHOW: gettext_lazy("%(name)s est noté(e) absent(e)."),
+}
+# The attendance page's buttons: the mark each one asks for (None: the mark undone).
+MARK_ACTIONS = {"present": True, "absent": False, "effacer": None}
 
 
 def _organisation(request: HttpRequest) -> Organisation:
@@ -185,6 +196,7 @@ def _attendance_context(session: WorkshopSession) -> dict:
     registrations = [b for b in selectors.workshop_registrations(session) if b.pk not in held]
     for booking in registrations:
         booking.phone_label = phone_display(booking.person_phone) if booking.person_phone else ""
+        booking.mark_label = MARK_LABELS.get(booking.status, booking.get_status_display())
     walk_ins = list(session.walk_ins.all())
     present = sum(b.status == Booking.Status.ATTENDED for b in registrations) + len(walk_ins)
     return {
@@ -206,8 +218,9 @@ def _attendance_context(session: WorkshopSession) -> dict:
 @login_required
 @require_http_methods(["GET", "POST"])
 def workshop_attendance(request: HttpRequest, session_id: int) -> HttpResponse:
-    """Taking attendance on the spot: present / absent for each registrant, someone who came
-    without registering, and closing the session (its activity report)."""
+    """Taking attendance on the spot: present / absent for each registrant (corrected or
+    undone until the closing), someone who came without registering, and closing the session
+    (its activity report)."""
     session = _decorate(_session_or_404(request, session_id))
     walk_in_form = WalkInForm(
         request.POST if request.POST.get("action") == "sans-inscription" else None
@@ -216,7 +229,7 @@ def workshop_attendance(request: HttpRequest, session_id: int) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
-            if action in ("present", "absent"):
+            if action in MARK_ACTIONS:
                 booking = (
                     selectors.workshop_registrations(session)
                     .filter(pk=_int(request.POST.get("inscription")))
@@ -224,11 +237,17 @@ def workshop_attendance(request: HttpRequest, session_id: int) -> HttpResponse:
                 )
                 if booking is None:
                     raise Http404(_("Cette inscription n'existe pas."))
-                services.workshop_attendance_mark(
-                    actor=request.user,
-                    session=session,
-                    booking=booking,
-                    present=action == "present",
+                present = MARK_ACTIONS[action]
+                if present is None:
+                    booking = services.workshop_attendance_unmark(
+                        actor=request.user, session=session, booking=booking
+                    )
+                else:
+                    booking = services.workshop_attendance_mark(
+                        actor=request.user, session=session, booking=booking, present=present
+                    )
+                messages.success(
+                    request, MARK_MESSAGES[booking.status] % {"name": booking.display_name}
                 )
                 return redirect(_attendance_url(session) + f"#inscription-{booking.pk}")
             if action == "sans-inscription":
@@ -316,7 +335,7 @@ def _register(request: HttpRequest, found, *, person: PersonDetails | None) -> H
             "mediation/workshops/waiting.html",
             {"session": session, "entry": registration.waiting},
         )
-    _remember_recent(request, registration.booking)
+    phone_confirmation.remember_booking(request, registration.booking)
     return redirect("booking:booking_done", reference=registration.booking.reference)
 
 
@@ -330,7 +349,7 @@ def _render_register(
             "session": found.session,
             "seats_left": found.seats_left,
             "person_form": person_form or PersonForm(),
-            "verified": _verified_contact(request),
+            "verified": phone_confirmation.verified_contact(request),
             "error": error,
         },
         status=status,
@@ -347,7 +366,7 @@ def workshop_register(request: HttpRequest, session_id: int) -> HttpResponse:
         return _render_register(request, found)
     if request.user.is_authenticated:
         return _register(request, found, person=None)
-    verified = _verified_contact(request)
+    verified = phone_confirmation.verified_contact(request)
     if verified and request.POST.get("action") == "confirmer":
         return _register(
             request,
@@ -359,7 +378,7 @@ def workshop_register(request: HttpRequest, session_id: int) -> HttpResponse:
         return _render_register(request, found, person_form=form, status=400)
     data = form.cleaned_data
     try:
-        exceeded = _send_code(
+        exceeded = phone_confirmation.send_code(
             request,
             name=data["name"],
             phone=data["phone"],
@@ -371,7 +390,7 @@ def workshop_register(request: HttpRequest, session_id: int) -> HttpResponse:
         form.add_error("phone", str(exc))
         return _render_register(request, found, person_form=form, status=400)
     if exceeded:
-        return _too_many(request, exceeded)
+        return phone_confirmation.too_many_response(request, exceeded)
     return redirect("mediation:workshop_register_code", session_id=found.session.pk)
 
 
@@ -400,7 +419,7 @@ def workshop_register_code(request: HttpRequest, session_id: int) -> HttpRespons
         "back_url": back_url,
     }
     if request.method == "POST" and request.POST.get("action") == "renvoyer":
-        return _resend_code(
+        return phone_confirmation.resend_code(
             request,
             key=PENDING_KEY,
             pending=pending,
@@ -412,7 +431,9 @@ def workshop_register_code(request: HttpRequest, session_id: int) -> HttpRespons
         return render(request, "booking/code.html", context)
     if not form.is_valid():
         return render(request, "booking/code.html", context, status=400)
-    refused = _check_code(request, key=PENDING_KEY, pending=pending, form=form, context=context)
+    refused = phone_confirmation.check_code(
+        request, key=PENDING_KEY, pending=pending, form=form, context=context
+    )
     if refused is not None:
         return refused
     return _register(
