@@ -27,6 +27,7 @@ demo: db
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py seed_coworking_activity
 	$(BIN)/python manage.py seed_mediation_activity
+	$(BIN)/python manage.py seed_telehealth_demo
 
 run: demo
 	bash scripts/run.sh

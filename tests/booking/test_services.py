@@ -341,7 +341,7 @@ def test_agent_books_by_phone_for_a_person_without_account():
     assert booking.person_phone == "+33612345678"
 
 
-def test_an_agent_may_book_for_someone_without_phone_the_public_may_not():
+def test_an_agent_may_book_for_someone_without_phone_the_public_may_not(caplog):
     room = ResourceFactory()
     nobody = PersonDetails(name="Jeanne, résidente", phone="")
     message = refused(BookingRuleError, book, room, actor=None, person=nobody)
@@ -349,6 +349,14 @@ def test_an_agent_may_book_for_someone_without_phone_the_public_may_not():
     assert not Booking.objects.exists()
     booking = book(room, actor=agent_of(room), person=nobody)
     assert booking.person_phone == "" and booking.person_name == "Jeanne, résidente"
+    # Nobody to write to: no message attempted, so no failure naming her in the logs.
+    from cybercantal.booking.notifications import booking_event
+    from cybercantal.core.models import Notification
+
+    with caplog.at_level("DEBUG"):
+        booking_event(booking_id=booking.pk, event="created")
+    assert not Notification.objects.exists()
+    assert "Jeanne" not in caplog.text
 
 
 # --- agents are not bound by the public's rules -----------------------------------------------

@@ -276,7 +276,7 @@ def test_the_tour_journey_and_every_mediation_page(live_server, monkeypatch):
                 "link", name=re.compile("^Compte rendu")
             ).get_attribute("href")
             seen["route_nav"] = mediator.locator(
-                'nav.mediation-nav a[aria-current="page"]'
+                'nav.module-nav[aria-label="Médiation numérique"] a[aria-current="page"]'
             ).inner_text()
             # The tour's page: the resident's appointment at the stop, then the quick entry.
             mediator.goto(f"{live_server.url}{tour}/")

@@ -458,6 +458,10 @@ def send_to_person(
 def _send_booking_message(
     booking: Booking, event: str, *, key: str, extra: str = "", extra_sms: str = ""
 ) -> int:
+    if booking.user_id is None and not booking.person_phone and not booking.person_email:
+        # Booked by an agent for someone with no phone nor e-mail (a care-home resident): the
+        # agent tells them. Trying would only log a failure naming the person.
+        return 0
     texts = booking_texts(booking, event, extra=extra, extra_sms=extra_sms)
     recipient = booking_recipient(booking)
     attachments = []

@@ -277,3 +277,7 @@ if apps.is_installed("cybercantal.mediation"):
     from cybercantal.mediation.api import router as mediation_router
 
     api.add_router("", mediation_router, auth=PUBLIC)
+if apps.is_installed("cybercantal.telehealth"):
+    from cybercantal.telehealth.api import router as telehealth_router
+
+    api.add_router("", telehealth_router, auth=AUTHENTICATED)

@@ -17,3 +17,5 @@ if apps.is_installed("cybercantal.coworking"):
     urlpatterns.insert(-2, path("tiers-lieux/", include("cybercantal.coworking.urls")))
 if apps.is_installed("cybercantal.mediation"):
     urlpatterns.insert(-2, path("mediation/", include("cybercantal.mediation.urls")))
+if apps.is_installed("cybercantal.telehealth"):
+    urlpatterns.insert(-2, path("telesante/", include("cybercantal.telehealth.urls")))

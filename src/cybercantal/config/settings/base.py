@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "cybercantal.booking",
     "cybercantal.coworking",
     "cybercantal.mediation",
+    "cybercantal.telehealth",
 ]
 
 MIDDLEWARE = [
@@ -286,3 +287,7 @@ CYBERCANTAL_COWORKING_CO2_G_PER_KM = {
 # "cybercantal.coworking.payments.simulated.SimulatedPaymentProvider" (refused in production).
 COWORKING_PAYMENT_PROVIDER = os.environ.get("CYBERCANTAL_PAYMENT_PROVIDER", "")
 COWORKING_PAYMENT_SECRET = os.environ.get("CYBERCANTAL_PAYMENT_SECRET", "")
+
+# Teleconsultation video rooms: base URL of a Jitsi-like server (link = base + "/" + room), ""
+# for none (sessions then go by phone).
+TELEHEALTH_VIDEO_BASE_URL = os.environ.get("CYBERCANTAL_TELEHEALTH_VIDEO_BASE_URL", "")

@@ -1,0 +1,87 @@
+"""Who sees and does what in telehealth. A consultation is seen by its participants (the
+practitioner, the assisting professional), the coordinators of its site and authorised staff
+(the Département's telehealth team: TERRITORY_STAFF_ROLES); nobody else, whatever their role.
+Reads go through these functions so that the UI and the API refuse the same people."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from cybercantal.booking.perms import TERRITORY_STAFF_ROLES, is_resource_agent
+
+from .models import Consultation, Site
+
+
+def _authenticated(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def is_telehealth_staff(user) -> bool:
+    return _authenticated(user) and user.has_role(*TERRITORY_STAFF_ROLES)
+
+
+def coordinated_site_ids(user) -> set[int]:
+    if not _authenticated(user):
+        return set()
+    return set(user.telehealth_coordinated_sites.values_list("pk", flat=True))
+
+
+def assisted_site_ids(user) -> set[int]:
+    if not _authenticated(user) or not hasattr(user, "telehealth_assistant"):
+        return set()
+    return set(user.telehealth_assistant.sites.values_list("pk", flat=True))
+
+
+def sites_for(user) -> QuerySet[Site]:
+    """The sites whose consultations and figures the user may see."""
+    if is_telehealth_staff(user):
+        return Site.objects.all()
+    ids = coordinated_site_ids(user) | assisted_site_ids(user)
+    return Site.objects.filter(pk__in=ids)
+
+
+def may_book_at(user, site: Site) -> bool:
+    """Book a teleconsultation at `site`: its coordinators, its assisting professionals, the
+    agents of the organisation running it, and staff."""
+    if not _authenticated(user):
+        return False
+    return (
+        is_telehealth_staff(user)
+        or site.pk in coordinated_site_ids(user)
+        or site.pk in assisted_site_ids(user)
+        or is_resource_agent(user, site.resource)
+    )
+
+
+def consultations_for(user) -> QuerySet[Consultation]:
+    if not _authenticated(user):
+        return Consultation.objects.none()
+    if is_telehealth_staff(user):
+        return Consultation.objects.all()
+    return Consultation.objects.filter(
+        Q(practitioner__user=user) | Q(assistant__user=user) | Q(site__coordinators=user)
+    ).distinct()
+
+
+def may_see_consultation(user, consultation: Consultation) -> bool:
+    if not _authenticated(user):
+        return False
+    if is_telehealth_staff(user):
+        return True
+    return (
+        consultation.practitioner.user_id == user.pk
+        or (consultation.assistant is not None and consultation.assistant.user_id == user.pk)
+        or consultation.site.coordinators.filter(pk=user.pk).exists()
+    )
+
+
+def may_run_session(user, consultation: Consultation) -> bool:
+    """Fill the checklist, close the session, log incidents: the participants and the site's
+    coordinators (staff see but do not run sessions)."""
+    if not _authenticated(user):
+        return False
+    return (
+        consultation.practitioner.user_id == user.pk
+        or (consultation.assistant is not None and consultation.assistant.user_id == user.pk)
+        or consultation.site.coordinators.filter(pk=user.pk).exists()
+    )

@@ -1,0 +1,62 @@
+"""What telehealth plugs into the registries of core and booking (ARCHITECTURE.md)."""
+
+from django.utils.translation import gettext_lazy as _
+
+
+def _may_use_telehealth(request) -> bool:
+    from .perms import sites_for
+
+    user = request.user
+    return user.is_authenticated and (
+        sites_for(user).exists() or hasattr(user, "telehealth_practitioner")
+    )
+
+
+def _seed_reference():
+    # Imported when seeding only: demo code stays out of every other process.
+    from .demo import seed_telehealth_reference
+
+    return seed_telehealth_reference()
+
+
+def register_all() -> None:
+    from cybercantal.booking.hooks import BookingGuard, booking_guards
+    from cybercantal.core.registries import DashboardCard, dashboard_cards
+
+    from .booking_guard import refuse_outside_flow
+
+    booking_guards.register(BookingGuard(key="telehealth", check=refuse_outside_flow))
+
+    from .tasks import register as register_tasks  # the retention of data
+
+    register_tasks()
+
+    from .indicators import register as register_indicators  # for the observatory
+
+    register_indicators()
+
+    from cybercantal.core.registries import DemoSeeder, demo_seeders
+
+    # `make demo` seeds the reference (hospital, specialties) here and the network with its
+    # two years of activity through `manage.py seed_telehealth_demo`, as mediation does.
+    demo_seeders.register(
+        DemoSeeder(
+            key="telehealth",
+            label=_("Téléconsultation : hôpital de référence et spécialités"),
+            seed=_seed_reference,
+            order=40,
+        )
+    )
+    dashboard_cards.register(
+        DashboardCard(
+            key="telehealth",
+            title=_("Téléconsultation"),
+            description=_(
+                "Réserver une téléconsultation, préparer la séance, coder les actes, suivre "
+                "le modèle économique des sites."
+            ),
+            url_name="telehealth:home",
+            order=25,
+            is_visible=_may_use_telehealth,
+        )
+    )

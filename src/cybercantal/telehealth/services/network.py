@@ -1,0 +1,505 @@
+"""Setting up the network: sites (with their bookable cart or room), practitioners and
+assisting professionals (with their bookable agendas). Staff of the Département do this; the
+bookable resources are created here so that nobody has to know the booking engine's models."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cybercantal.accounts.models import Membership, Role
+from cybercantal.booking.errors import BookingForbidden, BookingRuleError
+from cybercantal.booking.models import Resource
+from cybercantal.core.audit import audit_log
+from cybercantal.core.geo import road_km
+from cybercantal.territory.models import Organisation, Place
+
+from ..models import (
+    AssistantKind,
+    AssistingProfessional,
+    DeviceKind,
+    Equipment,
+    Practitioner,
+    ReferenceHospital,
+    Site,
+    Specialty,
+)
+from ..perms import is_telehealth_staff
+
+# Average speed on the Cantal's roads to the hospital, for the travel time when none is given.
+DEFAULT_ROAD_SPEED_KMH = 60
+
+
+def _require_staff(actor) -> None:
+    if not is_telehealth_staff(actor):
+        raise BookingForbidden(_("Réservé à l'équipe télémédecine du Département."))
+
+
+def default_hospital() -> ReferenceHospital | None:
+    return ReferenceHospital.objects.filter(is_default=True).first()
+
+
+def distance_to_hospital(place: Place, hospital: ReferenceHospital) -> Decimal:
+    km = road_km(place.latitude, place.longitude, hospital.latitude, hospital.longitude)
+    return Decimal(str(round(km, 1)))
+
+
+def site_create(
+    *,
+    actor,
+    place: Place,
+    kind: str,
+    hospital: ReferenceHospital | None = None,
+    distance_km: Decimal | None = None,
+    travel_minutes: int | None = None,
+    connection: str = "",
+    coordinators=(),
+    opened_on=None,
+) -> Site:
+    _require_staff(actor)
+    if kind not in Site.Kind.values:
+        raise BookingRuleError(_("Type de site inconnu."))
+    if place.organisation_id is None:
+        raise BookingRuleError(_("Le lieu doit avoir une structure gestionnaire."))
+    if Site.objects.filter(place=place).exists():
+        raise BookingRuleError(_("Ce lieu est déjà un site de téléconsultation."))
+    hospital = hospital or default_hospital()
+    if distance_km is None:
+        if hospital is None:
+            raise BookingRuleError(_("Indiquez la distance à l'hôpital de référence."))
+        distance_km = distance_to_hospital(place, hospital)
+    if distance_km < 0:
+        raise BookingRuleError(_("La distance ne peut pas être négative."))
+    if travel_minutes is None:
+        travel_minutes = round(float(distance_km) / DEFAULT_ROAD_SPEED_KMH * 60)
+    with transaction.atomic():
+        resource = Resource.objects.create(
+            name=_("Téléconsultation — %(place)s") % {"place": place.name},
+            kind=Resource.Kind.CABIN,
+            place=place,
+            organisation=place.organisation,
+            capacity=1,
+            slot_minutes=15,
+            min_duration_minutes=15,
+            max_duration_minutes=120,
+            min_notice_minutes=0,
+            horizon_days=180,
+            cancellation_deadline_hours=0,
+            bookable_by=Resource.BookableBy.AGENTS,
+            reminder_hours_before=0,
+        )
+        site = Site.objects.create(
+            place=place,
+            kind=kind,
+            resource=resource,
+            reference_hospital=hospital,
+            hospital_distance_km=distance_km,
+            hospital_travel_minutes=travel_minutes,
+            connection=connection,
+            opened_on=opened_on,
+        )
+        for user in coordinators:
+            site_add_coordinator(actor=actor, site=site, user=user)
+        audit_log(actor=actor, action="telehealth.site_create", target=site)
+    return site
+
+
+def site_add_coordinator(*, actor, site: Site, user) -> None:
+    """A coordinator runs the site's sessions: also an agent of its organisation, so that the
+    booking engine lets them book and cancel the site's cart."""
+    _require_staff(actor)
+    site.coordinators.add(user)
+    Membership.objects.get_or_create(
+        user=user, organisation=site.place.organisation, role=Role.ASSISTING_PROFESSIONAL
+    )
+
+
+def practitioner_create(
+    *, actor, user, kind: str, rpps: str, specialties, organisation: Organisation
+) -> Practitioner:
+    """A practitioner and their agenda (a PERSON resource without place: their slots are
+    offered to every site). `organisation`: the hospital or practice they consult for."""
+    _require_staff(actor)
+    if kind not in Practitioner.Kind.values:
+        raise BookingRuleError(_("Exercice inconnu."))
+    rpps = (rpps or "").strip()
+    if not (len(rpps) == 11 and rpps.isdigit()):
+        raise BookingRuleError(_("Le numéro RPPS compte 11 chiffres."))
+    if Practitioner.objects.filter(rpps=rpps).exists():
+        raise BookingRuleError(_("Ce numéro RPPS est déjà enregistré."))
+    specialties = list(specialties)
+    if not specialties or not all(isinstance(s, Specialty) for s in specialties):
+        raise BookingRuleError(_("Choisissez au moins une spécialité."))
+    with transaction.atomic():
+        resource = Resource.objects.create(
+            name=_("Dr %(name)s") % {"name": user.get_full_name() or user.get_username()},
+            kind=Resource.Kind.PERSON,
+            place=None,
+            organisation=organisation,
+            person=user,
+            capacity=1,
+            slot_minutes=15,
+            min_duration_minutes=15,
+            max_duration_minutes=120,
+            min_notice_minutes=0,
+            horizon_days=180,
+            cancellation_deadline_hours=0,
+            bookable_by=Resource.BookableBy.ANYONE,  # guarded: only through telehealth
+            reminder_hours_before=0,
+        )
+        practitioner = Practitioner.objects.create(
+            user=user, kind=kind, rpps=rpps, resource=resource
+        )
+        practitioner.specialties.set(specialties)
+        Membership.objects.get_or_create(
+            user=user, organisation=organisation, role=Role.PRACTITIONER
+        )
+        audit_log(actor=actor, action="telehealth.practitioner_create", target=practitioner)
+    return practitioner
+
+
+def assistant_create(*, actor, user, kind: str, sites) -> AssistingProfessional:
+    """An assisting professional and their agenda, attached to one or more sites."""
+    _require_staff(actor)
+    sites = list(sites)
+    if kind not in AssistantKind.values:
+        raise BookingRuleError(_("Profession inconnue."))
+    if not sites:
+        raise BookingRuleError(_("Choisissez au moins un site."))
+    with transaction.atomic():
+        resource = Resource.objects.create(
+            name=user.get_full_name() or user.get_username(),
+            kind=Resource.Kind.PERSON,
+            place=sites[0].place,
+            organisation=sites[0].place.organisation,
+            person=user,
+            capacity=1,
+            slot_minutes=15,
+            min_duration_minutes=15,
+            max_duration_minutes=120,
+            min_notice_minutes=0,
+            horizon_days=180,
+            cancellation_deadline_hours=0,
+            bookable_by=Resource.BookableBy.ANYONE,  # guarded: only through telehealth
+            reminder_hours_before=0,
+        )
+        assistant = AssistingProfessional.objects.create(user=user, kind=kind, resource=resource)
+        assistant.sites.set(sites)
+        for site in sites:
+            Membership.objects.get_or_create(
+                user=user, organisation=site.place.organisation, role=Role.ASSISTING_PROFESSIONAL
+            )
+        audit_log(actor=actor, action="telehealth.assistant_create", target=assistant)
+    return assistant
+
+
+# --- Editing the network (the set-up pages, views/network.py) ------------------------------------
+
+# A specialty's default duration is booked on the resources made above: 15-minute slots, from
+# 15 minutes to 2 hours.
+SPECIALTY_MIN_MINUTES = 15
+SPECIALTY_MAX_MINUTES = 120
+SPECIALTY_STEP_MINUTES = 15
+
+
+def _clean_site_fields(*, kind: str, connection: str) -> None:
+    if kind not in Site.Kind.values:
+        raise BookingRuleError(_("Type de site inconnu."))
+    if connection and connection not in Site.Connection.values:
+        raise BookingRuleError(_("Type de raccordement inconnu."))
+
+
+def _coordinator_membership_release(*, site: Site, user) -> None:
+    """Remove the agent membership site_add_coordinator gave, unless the person still has a
+    reason to be an agent of the organisation (coordinator of another of its sites, or
+    assisting professional on one): otherwise they could go on booking the site's cart."""
+    organisation_id = site.place.organisation_id
+    still_coordinates = (
+        user.telehealth_coordinated_sites.filter(place__organisation_id=organisation_id)
+        .exclude(pk=site.pk)
+        .exists()
+    )
+    still_assists = AssistingProfessional.objects.filter(
+        user=user, sites__place__organisation_id=organisation_id
+    ).exists()
+    if not still_coordinates and not still_assists:
+        Membership.objects.filter(
+            user=user, organisation_id=organisation_id, role=Role.ASSISTING_PROFESSIONAL
+        ).delete()
+
+
+def site_remove_coordinator(*, actor, site: Site, user) -> None:
+    _require_staff(actor)
+    with transaction.atomic():
+        site.coordinators.remove(user)
+        _coordinator_membership_release(site=site, user=user)
+
+
+def site_update(
+    *,
+    actor,
+    site: Site,
+    kind: str,
+    hospital: ReferenceHospital | None = None,
+    distance_km: Decimal | None = None,
+    travel_minutes: int | None = None,
+    connection: str = "",
+    coordinators=(),
+    opened_on=None,
+    is_active: bool = True,
+) -> Site:
+    """Change a site's description (not its place: the bookable cart belongs to it). An
+    empty distance is estimated from the coordinates (distance_to_hospital), an empty travel
+    time from the distance; `coordinators` is the full list (those left out are removed)."""
+    _require_staff(actor)
+    _clean_site_fields(kind=kind, connection=connection)
+    hospital = hospital or default_hospital()
+    if distance_km is None:
+        if hospital is None:
+            raise BookingRuleError(_("Indiquez la distance à l'hôpital de référence."))
+        distance_km = distance_to_hospital(site.place, hospital)
+    if distance_km < 0:
+        raise BookingRuleError(_("La distance ne peut pas être négative."))
+    if travel_minutes is None:
+        travel_minutes = round(float(distance_km) / DEFAULT_ROAD_SPEED_KMH * 60)
+    if travel_minutes < 0:
+        raise BookingRuleError(_("La durée du trajet ne peut pas être négative."))
+    wanted = {user.pk: user for user in coordinators}
+    with transaction.atomic():
+        site = Site.objects.select_for_update().get(pk=site.pk)
+        before = {
+            "kind": site.kind,
+            "reference_hospital": site.reference_hospital_id,
+            "hospital_distance_km": str(site.hospital_distance_km),
+            "connection": site.connection,
+            "is_active": site.is_active,
+        }
+        site.kind = kind
+        site.reference_hospital = hospital
+        site.hospital_distance_km = distance_km
+        site.hospital_travel_minutes = travel_minutes
+        site.connection = connection
+        site.opened_on = opened_on
+        site.is_active = is_active
+        site.save()
+        current = {user.pk: user for user in site.coordinators.all()}
+        for pk, user in current.items():
+            if pk not in wanted:
+                site_remove_coordinator(actor=actor, site=site, user=user)
+        for pk, user in wanted.items():
+            if pk not in current:
+                site_add_coordinator(actor=actor, site=site, user=user)
+        audit_log(
+            actor=actor,
+            action="telehealth.site_update",
+            target=site,
+            data={
+                "before": before,
+                "coordinators_added": sorted(set(wanted) - set(current)),
+                "coordinators_removed": sorted(set(current) - set(wanted)),
+            },
+        )
+    return site
+
+
+def equipment_add(
+    *, actor, site: Site, kind: str, model_name: str = "", serial_number: str = ""
+) -> Equipment:
+    """A device on a site (staff only), in working order."""
+    _require_staff(actor)
+    if kind not in DeviceKind.values:
+        raise BookingRuleError(_("Appareil inconnu."))
+    model_name = " ".join((model_name or "").split())[:120]
+    serial_number = (serial_number or "").strip()[:60]
+    with transaction.atomic():
+        equipment = Equipment.objects.create(
+            site=site, kind=kind, model_name=model_name, serial_number=serial_number
+        )
+        audit_log(actor=actor, action="telehealth.equipment_add", target=equipment)
+    return equipment
+
+
+def may_set_equipment_state(actor, equipment: Equipment) -> bool:
+    """Staff, and the coordinators of the device's site (they see a device fail first)."""
+    return is_telehealth_staff(actor) or (
+        getattr(actor, "is_authenticated", False)
+        and equipment.site.coordinators.filter(pk=actor.pk).exists()
+    )
+
+
+def equipment_set_in_service(*, actor, equipment: Equipment, in_service: bool) -> Equipment:
+    """Mark a device out of order or back in service. While it is out of order, the
+    specialties that need it are not booked on its site (services.consultations)."""
+    if not may_set_equipment_state(actor, equipment):
+        raise BookingForbidden(_("Vous ne pouvez pas modifier les appareils de ce site."))
+    with transaction.atomic():
+        changed = Equipment.objects.filter(pk=equipment.pk).exclude(in_service=in_service)
+        if changed.update(in_service=in_service):
+            audit_log(
+                actor=actor,
+                action="telehealth.equipment_set_in_service",
+                target=equipment,
+                data={"in_service": in_service},
+            )
+    equipment.refresh_from_db()
+    return equipment
+
+
+def specialty_save(
+    *,
+    actor,
+    code: str,
+    label: str,
+    required_devices,
+    required_assistant: str = "",
+    default_duration_minutes: int = 30,
+    specialty: Specialty | None = None,
+) -> Specialty:
+    """Create a specialty (`specialty` None) or change one, with its protocol: the devices
+    that must be in working order on the site and the assisting professional required."""
+    _require_staff(actor)
+    code = (code or "").strip().lower()
+    label = " ".join((label or "").split())
+    if not label:
+        raise BookingRuleError(_("Indiquez le nom de la spécialité."))
+    if not code or not all(c.isalnum() or c in "-_" for c in code) or not code.isascii():
+        raise BookingRuleError(
+            _("Le code ne contient que des lettres sans accent, des chiffres et des tirets.")
+        )
+    devices = list(dict.fromkeys(required_devices or ()))
+    unknown = [d for d in devices if d not in DeviceKind.values]
+    if unknown:
+        raise BookingRuleError(_("Appareil inconnu : %(codes)s.") % {"codes": ", ".join(unknown)})
+    if required_assistant and required_assistant not in AssistantKind.values:
+        raise BookingRuleError(_("Profession inconnue."))
+    minutes = int(default_duration_minutes)
+    if not (
+        SPECIALTY_MIN_MINUTES <= minutes <= SPECIALTY_MAX_MINUTES
+        and minutes % SPECIALTY_STEP_MINUTES == 0
+    ):
+        raise BookingRuleError(
+            _("La durée est un multiple de 15 minutes, de 15 minutes à 2 heures.")
+        )
+    duplicate = Specialty.objects.filter(code=code)
+    if specialty is not None:
+        duplicate = duplicate.exclude(pk=specialty.pk)
+    if duplicate.exists():
+        raise BookingRuleError(_("Une autre spécialité porte déjà ce code."))
+    with transaction.atomic():
+        specialty = specialty or Specialty()
+        created = specialty.pk is None
+        specialty.code = code
+        specialty.label = label[:120]
+        specialty.required_devices = devices
+        specialty.required_assistant = required_assistant or ""
+        specialty.default_duration_minutes = minutes
+        specialty.save()
+        audit_log(
+            actor=actor,
+            action="telehealth.specialty_create" if created else "telehealth.specialty_update",
+            target=specialty,
+            data={"required_devices": devices, "required_assistant": required_assistant or ""},
+        )
+    return specialty
+
+
+def practitioner_update(
+    *, actor, practitioner: Practitioner, kind: str, specialties, is_active: bool = True
+) -> Practitioner:
+    """Change a practitioner's exercise, specialties, or take them off the network
+    (inactive: no new booking; their past consultations stay)."""
+    _require_staff(actor)
+    if kind not in Practitioner.Kind.values:
+        raise BookingRuleError(_("Exercice inconnu."))
+    specialties = list(specialties)
+    if not specialties or not all(isinstance(s, Specialty) for s in specialties):
+        raise BookingRuleError(_("Choisissez au moins une spécialité."))
+    with transaction.atomic():
+        practitioner.kind = kind
+        practitioner.is_active = is_active
+        practitioner.save(update_fields=["kind", "is_active", "updated_at"])
+        practitioner.specialties.set(specialties)
+        audit_log(
+            actor=actor,
+            action="telehealth.practitioner_update",
+            target=practitioner,
+            data={"specialties": sorted(s.pk for s in specialties), "is_active": is_active},
+        )
+    return practitioner
+
+
+def assistant_update(
+    *, actor, assistant: AssistingProfessional, kind: str, sites, is_active: bool = True
+) -> AssistingProfessional:
+    """Change an assisting professional's profession and sites (each new site's organisation
+    makes them one of its agents, as assistant_create does)."""
+    _require_staff(actor)
+    sites = list(sites)
+    if kind not in AssistantKind.values:
+        raise BookingRuleError(_("Profession inconnue."))
+    if not sites:
+        raise BookingRuleError(_("Choisissez au moins un site."))
+    with transaction.atomic():
+        assistant.kind = kind
+        assistant.is_active = is_active
+        assistant.save(update_fields=["kind", "is_active", "updated_at"])
+        assistant.sites.set(sites)
+        for site in sites:
+            Membership.objects.get_or_create(
+                user=assistant.user,
+                organisation=site.place.organisation,
+                role=Role.ASSISTING_PROFESSIONAL,
+            )
+        audit_log(
+            actor=actor,
+            action="telehealth.assistant_update",
+            target=assistant,
+            data={"sites": sorted(s.pk for s in sites), "is_active": is_active},
+        )
+    return assistant
+
+
+def hospital_save(
+    *,
+    actor,
+    name: str,
+    latitude: float,
+    longitude: float,
+    is_default: bool = False,
+    hospital: ReferenceHospital | None = None,
+) -> ReferenceHospital:
+    """Create or change a reference hospital. Making it the default takes the mark from the
+    previous default (one default at most, a database constraint). The distances of existing
+    sites are not recomputed: each may have been corrected by hand."""
+    _require_staff(actor)
+    name = " ".join((name or "").split())
+    if not name:
+        raise BookingRuleError(_("Indiquez le nom de l'hôpital."))
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise BookingRuleError(_("Coordonnées impossibles : vérifiez la latitude et la longitude."))
+    duplicate = ReferenceHospital.objects.filter(name__iexact=name)
+    if hospital is not None:
+        duplicate = duplicate.exclude(pk=hospital.pk)
+    if duplicate.exists():
+        raise BookingRuleError(_("Un hôpital de référence porte déjà ce nom."))
+    with transaction.atomic():
+        if is_default:
+            others = ReferenceHospital.objects.filter(is_default=True)
+            if hospital is not None:
+                others = others.exclude(pk=hospital.pk)
+            others.update(is_default=False)
+        hospital = hospital or ReferenceHospital()
+        created = hospital.pk is None
+        hospital.name = name[:200]
+        hospital.latitude = latitude
+        hospital.longitude = longitude
+        hospital.is_default = is_default
+        hospital.save()
+        audit_log(
+            actor=actor,
+            action="telehealth.hospital_create" if created else "telehealth.hospital_update",
+            target=hospital,
+        )
+    return hospital

@@ -1,0 +1,15 @@
+"""/telesante/: each views module brings its own urlpatterns."""
+
+from . import views
+from .views import acts, connectivity, consultations, economics, expertise, network
+
+app_name = "telehealth"
+urlpatterns = [
+    *views.urlpatterns,
+    *consultations.urlpatterns,
+    *connectivity.urlpatterns,
+    *network.urlpatterns,
+    *acts.urlpatterns,
+    *expertise.urlpatterns,
+    *economics.urlpatterns,
+]
