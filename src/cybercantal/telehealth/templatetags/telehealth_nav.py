@@ -5,7 +5,7 @@ from django import template
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from ..perms import is_telehealth_staff, sites_for
+from ..perms import coordinated_site_ids, is_telehealth_staff, sites_for
 
 register = template.Library()
 
@@ -46,7 +46,7 @@ def _links(user) -> list[tuple[str, str, tuple[str, ...]]]:
         )
     if has_sites or practitioner:
         links.append((_("Actes"), reverse("telehealth:acts"), ("acts",)))
-    if has_sites:
+    if staff or coordinated_site_ids(user):  # the site's figures: coordinators and staff
         links.append(
             (
                 _("Modèle économique"),

@@ -1,4 +1,5 @@
-"""The telehealth home (/telesante/): where each person starts, by what they do."""
+"""The telehealth home (/telesante/): where each person starts, by what they do — the next
+sessions first, then what to do for each of their sites."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -6,17 +7,33 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_safe
 
-from ..perms import is_telehealth_staff, sites_for
+from ..perms import coordinated_site_ids, is_telehealth_staff, may_book_at, sites_for
+from ..selectors.consultations import consultation_list
+
+UPCOMING_ON_HOME = 5
 
 
 @login_required
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
+    is_staff = is_telehealth_staff(user)
+    # Staff see every site in "Réseau"; here, only the sites a person works at.
+    sites = [] if is_staff else list(sites_for(user).select_related("place__commune"))
+    coordinated = coordinated_site_ids(user)
     context = {
-        "sites": sites_for(user).select_related("place__commune"),
+        "sites": [
+            {
+                "site": site,
+                "may_book": may_book_at(user, site),
+                "coordinates": site.pk in coordinated,
+            }
+            for site in sites
+        ],
+        "upcoming": list(consultation_list(actor=user, upcoming=True)[:UPCOMING_ON_HOME]),
+        "may_book": is_staff or any(may_book_at(user, site) for site in sites),
         "is_practitioner": hasattr(user, "telehealth_practitioner"),
-        "is_staff": is_telehealth_staff(user),
+        "is_staff": is_staff,
     }
     return render(request, "telehealth/home.html", context)
 
