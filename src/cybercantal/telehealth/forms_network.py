@@ -9,7 +9,7 @@ the accounts named by an identifier or an e-mail address."""
 from __future__ import annotations
 
 from django import forms
-from django.utils.text import slugify
+from django.utils.text import format_lazy, slugify
 from django.utils.translation import gettext_lazy as _
 
 from cybercantal.territory.models import Organisation
@@ -497,6 +497,27 @@ class AssistantForm(forms.Form):
         return user
 
 
+def _coordinate_field(label, required, *, bound: int, example: str) -> forms.FloatField:
+    """A latitude or longitude in decimal degrees, between -bound and bound."""
+    between = format_lazy(_("Entre -{bound} et {bound}."), bound=bound)
+    return forms.FloatField(
+        label=label,
+        min_value=-bound,
+        max_value=bound,
+        localize=True,
+        help_text=format_lazy(_("En degrés décimaux, par exemple {example}."), example=example),
+        error_messages={
+            "required": required,
+            "invalid": format_lazy(
+                _("Saisissez un nombre, par exemple {example}."), example=example
+            ),
+            "min_value": between,
+            "max_value": between,
+        },
+        widget=_number_input(),
+    )
+
+
 class HospitalForm(forms.Form):
     name = forms.CharField(
         label=_("Nom"),
@@ -506,33 +527,11 @@ class HospitalForm(forms.Form):
             "max_length": _("200 caractères au plus."),
         },
     )
-    latitude = forms.FloatField(
-        label=_("Latitude"),
-        min_value=-90,
-        max_value=90,
-        localize=True,
-        help_text=_("En degrés décimaux, par exemple 44,9262."),
-        error_messages={
-            "required": _("Indiquez la latitude."),
-            "invalid": _("Saisissez un nombre, par exemple 44,9262."),
-            "min_value": _("Entre -90 et 90."),
-            "max_value": _("Entre -90 et 90."),
-        },
-        widget=_number_input(),
+    latitude = _coordinate_field(
+        _("Latitude"), _("Indiquez la latitude."), bound=90, example="44,9262"
     )
-    longitude = forms.FloatField(
-        label=_("Longitude"),
-        min_value=-180,
-        max_value=180,
-        localize=True,
-        help_text=_("En degrés décimaux, par exemple 2,4447."),
-        error_messages={
-            "required": _("Indiquez la longitude."),
-            "invalid": _("Saisissez un nombre, par exemple 2,4447."),
-            "min_value": _("Entre -180 et 180."),
-            "max_value": _("Entre -180 et 180."),
-        },
-        widget=_number_input(),
+    longitude = _coordinate_field(
+        _("Longitude"), _("Indiquez la longitude."), bound=180, example="2,4447"
     )
     is_default = forms.BooleanField(
         label=_("Hôpital par défaut des nouveaux sites"), required=False

@@ -266,13 +266,24 @@ def _network_report(request: HttpRequest) -> selectors.EconomicsReport:
         raise _BadRequest(exc.message) from exc
 
 
-def _dashboard(request: HttpRequest, report_of, back: str) -> HttpResponse:
+def _report_page(request: HttpRequest, report_of, back: str, respond) -> HttpResponse:
+    """Build the report with report_of() and answer with respond(report); a report that cannot
+    be built (an impossible year…) sends back to `back` with the reason (400)."""
     try:
         report = report_of()
     except _BadRequest as exc:
         return _bad_request(request, exc.message, back)
-    return render(
-        request, "telehealth/economics/dashboard.html", _dashboard_context(request, report)
+    return respond(report)
+
+
+def _dashboard(request: HttpRequest, report_of, back: str) -> HttpResponse:
+    return _report_page(
+        request,
+        report_of,
+        back,
+        lambda report: render(
+            request, "telehealth/economics/dashboard.html", _dashboard_context(request, report)
+        ),
     )
 
 
@@ -368,48 +379,50 @@ def _pdf_response(report: selectors.EconomicsReport, filename: str) -> HttpRespo
     return response
 
 
+def _site_export(request: HttpRequest, pk: int, respond, extension: str) -> HttpResponse:
+    return _report_page(
+        request,
+        lambda: _site_report(request, pk),
+        reverse("telehealth:economics_site", args=[pk]),
+        lambda report: respond(report, f"modele-economique-{report.year}-site-{pk}.{extension}"),
+    )
+
+
+def _network_export(request: HttpRequest, respond, extension: str) -> HttpResponse:
+    return _report_page(
+        request,
+        lambda: _network_report(request),
+        reverse("telehealth:economics_network"),
+        lambda report: respond(report, f"modele-economique-{report.year}-reseau.{extension}"),
+    )
+
+
 @never_cache
 @login_required
 @require_safe
 def economics_site_csv(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        report = _site_report(request, pk)
-    except _BadRequest as exc:
-        return _bad_request(request, exc.message, reverse("telehealth:economics_site", args=[pk]))
-    return _csv_response(report, f"modele-economique-{report.year}-site-{pk}.csv")
+    return _site_export(request, pk, _csv_response, "csv")
 
 
 @never_cache
 @login_required
 @require_safe
 def economics_network_csv(request: HttpRequest) -> HttpResponse:
-    try:
-        report = _network_report(request)
-    except _BadRequest as exc:
-        return _bad_request(request, exc.message, reverse("telehealth:economics_network"))
-    return _csv_response(report, f"modele-economique-{report.year}-reseau.csv")
+    return _network_export(request, _csv_response, "csv")
 
 
 @never_cache
 @login_required
 @require_safe
 def economics_site_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        report = _site_report(request, pk)
-    except _BadRequest as exc:
-        return _bad_request(request, exc.message, reverse("telehealth:economics_site", args=[pk]))
-    return _pdf_response(report, f"modele-economique-{report.year}-site-{pk}.pdf")
+    return _site_export(request, pk, _pdf_response, "pdf")
 
 
 @never_cache
 @login_required
 @require_safe
 def economics_network_pdf(request: HttpRequest) -> HttpResponse:
-    try:
-        report = _network_report(request)
-    except _BadRequest as exc:
-        return _bad_request(request, exc.message, reverse("telehealth:economics_network"))
-    return _pdf_response(report, f"modele-economique-{report.year}-reseau.pdf")
+    return _network_export(request, _pdf_response, "pdf")
 
 
 # --- the cost ledger ------------------------------------------------------------------------------

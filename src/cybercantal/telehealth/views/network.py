@@ -8,6 +8,10 @@ a coordinator does not learn whether another site's page exists (404)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -67,9 +71,42 @@ def _found(obj, message: str):
     return obj
 
 
-def _form_page(request, template: str, context: dict, *, invalid: bool) -> HttpResponse:
+def _edited(queryset, pk: int | None, message: str):
+    """The object being edited (404 with `message` if not in queryset), None when creating."""
+    if pk is None:
+        return None
+    return _found(queryset.filter(pk=pk).first(), message)
+
+
+def _form_view(
+    request: HttpRequest,
+    form_class: type[forms.Form] | None,
+    form_kwargs: dict,
+    *,
+    save: Callable[[dict], Any],
+    done: Callable[[Any], tuple[str, str]],
+    template: str,
+    context: dict,
+) -> HttpResponse:
+    """The flow of every set-up form. The form (none when form_class is None: a read-only page)
+    is bound on POST; once valid, save(cleaned_data) calls the service and done(saved) gives
+    the success message and where to go next. A refusal of the service shows on the form, and
+    a POST that comes back to the page (invalid or refused) answers 400."""
+    form = form_class(request.POST or None, **form_kwargs) if form_class is not None else None
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = save(form.cleaned_data)
+        except BookingError as error:
+            form.add_error(None, error.message)
+        else:
+            message, url = done(saved)
+            messages.success(request, message)
+            return redirect(url)
     return render(
-        request, f"telehealth/network/{template}", context, status=400 if invalid else 200
+        request,
+        f"telehealth/network/{template}",
+        {"form": form, **context},
+        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -104,28 +141,20 @@ def _site_values(data: dict) -> dict:
 def network_site_create(request: HttpRequest) -> HttpResponse:
     _require_staff(request)
     places = places_for_new_site(actor=request.user)
-    form = SiteForm(request.POST or None, places=places)
-    if request.method == "POST" and form.is_valid():
-        try:
-            site = site_create(
-                actor=request.user,
-                place=form.cleaned_data["place"],
-                **_site_values(form.cleaned_data),
-            )
-        except BookingError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(
-                request,
-                _("Le site « %(name)s » est créé. Ajoutez maintenant ses appareils.")
-                % {"name": site.place.name},
-            )
-            return redirect(reverse("telehealth:network_site_equipment", args=[site.pk]))
-    return _form_page(
+    return _form_view(
         request,
-        "site_form.html",
-        {"form": form, "site": None, "has_places": places.exists()},
-        invalid=request.method == "POST",
+        SiteForm,
+        {"places": places},
+        save=lambda data: site_create(
+            actor=request.user, place=data["place"], **_site_values(data)
+        ),
+        done=lambda site: (
+            _("Le site « %(name)s » est créé. Ajoutez maintenant ses appareils.")
+            % {"name": site.place.name},
+            reverse("telehealth:network_site_equipment", args=[site.pk]),
+        ),
+        template="site_form.html",
+        context={"site": None, "has_places": places.exists()},
     )
 
 
@@ -138,24 +167,19 @@ def network_site_edit(request: HttpRequest, site_pk: int) -> HttpResponse:
         network_site_get(actor=request.user, site_id=site_pk),
         _("Aucun site ne porte ce numéro."),
     )
-    form = SiteForm(request.POST or None, site=site)
-    if request.method == "POST" and form.is_valid():
-        try:
-            site_update(
-                actor=request.user,
-                site=site,
-                is_active=form.cleaned_data["is_active"],
-                **_site_values(form.cleaned_data),
-            )
-        except BookingError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(
-                request, _("Le site « %(name)s » est enregistré.") % {"name": site.place.name}
-            )
-            return redirect(reverse("telehealth:network_sites"))
-    return _form_page(
-        request, "site_form.html", {"form": form, "site": site}, invalid=request.method == "POST"
+    return _form_view(
+        request,
+        SiteForm,
+        {"site": site},
+        save=lambda data: site_update(
+            actor=request.user, site=site, is_active=data["is_active"], **_site_values(data)
+        ),
+        done=lambda _saved: (
+            _("Le site « %(name)s » est enregistré.") % {"name": site.place.name},
+            reverse("telehealth:network_sites"),
+        ),
+        template="site_form.html",
+        context={"site": site},
     )
 
 
@@ -183,31 +207,19 @@ def _equipment_site(request: HttpRequest, site_pk: int):
 def network_site_equipment(request: HttpRequest, site_pk: int) -> HttpResponse:
     site = _equipment_site(request, site_pk)
     is_staff = is_telehealth_staff(request.user)
-    form = EquipmentForm(request.POST or None) if is_staff else None
-    if request.method == "POST":
-        if not is_staff:
-            raise PermissionDenied(_("Seule l'équipe télémédecine ajoute des appareils."))
-        if form.is_valid():
-            try:
-                equipment = equipment_add(actor=request.user, site=site, **form.cleaned_data)
-            except BookingError as error:
-                form.add_error(None, error.message)
-            else:
-                messages.success(
-                    request,
-                    _("Appareil ajouté : %(kind)s.") % {"kind": equipment.get_kind_display()},
-                )
-                return redirect(reverse("telehealth:network_site_equipment", args=[site.pk]))
-    return _form_page(
+    if request.method == "POST" and not is_staff:
+        raise PermissionDenied(_("Seule l'équipe télémédecine ajoute des appareils."))
+    return _form_view(
         request,
-        "equipment.html",
-        {
-            "site": site,
-            "form": form,
-            "equipment": site_equipment(site=site),
-            "is_staff": is_staff,
-        },
-        invalid=request.method == "POST",
+        EquipmentForm if is_staff else None,
+        {},
+        save=lambda data: equipment_add(actor=request.user, site=site, **data),
+        done=lambda equipment: (
+            _("Appareil ajouté : %(kind)s.") % {"kind": equipment.get_kind_display()},
+            reverse("telehealth:network_site_equipment", args=[site.pk]),
+        ),
+        template="equipment.html",
+        context={"site": site, "equipment": site_equipment(site=site), "is_staff": is_staff},
     )
 
 
@@ -262,28 +274,20 @@ def network_specialties(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def network_specialty_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     _require_staff(request)
-    specialty = None
-    if pk is not None:
-        specialty = _found(
-            specialty_list(actor=request.user).filter(pk=pk).first(),
-            _("Aucune spécialité ne porte ce numéro."),
-        )
-    form = SpecialtyForm(request.POST or None, specialty=specialty)
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = specialty_save(actor=request.user, specialty=specialty, **form.cleaned_data)
-        except BookingError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(
-                request, _("La spécialité « %(label)s » est enregistrée.") % {"label": saved}
-            )
-            return redirect(reverse("telehealth:network_specialties"))
-    return _form_page(
+    specialty = _edited(
+        specialty_list(actor=request.user), pk, _("Aucune spécialité ne porte ce numéro.")
+    )
+    return _form_view(
         request,
-        "specialty_form.html",
-        {"form": form, "specialty": specialty},
-        invalid=request.method == "POST",
+        SpecialtyForm,
+        {"specialty": specialty},
+        save=lambda data: specialty_save(actor=request.user, specialty=specialty, **data),
+        done=lambda saved: (
+            _("La spécialité « %(label)s » est enregistrée.") % {"label": saved},
+            reverse("telehealth:network_specialties"),
+        ),
+        template="specialty_form.html",
+        context={"specialty": specialty},
     )
 
 
@@ -307,45 +311,39 @@ def network_practitioners(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def network_practitioner_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     _require_staff(request)
-    practitioner = None
-    if pk is not None:
-        practitioner = _found(
-            practitioner_list(actor=request.user).filter(pk=pk).first(),
-            _("Aucun médecin ne porte ce numéro."),
-        )
-    form = PractitionerForm(request.POST or None, practitioner=practitioner)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            if practitioner is None:
-                saved = practitioner_create(
-                    actor=request.user,
-                    user=data["user"],
-                    kind=data["kind"],
-                    rpps=data["rpps"],
-                    specialties=data["specialties"],
-                    organisation=data["organisation"],
-                )
-            else:
-                saved = practitioner_update(
-                    actor=request.user,
-                    practitioner=practitioner,
-                    kind=data["kind"],
-                    specialties=data["specialties"],
-                    is_active=data["is_active"],
-                )
-        except BookingError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(
-                request, _("%(name)s est enregistré(e) comme médecin.") % {"name": saved}
+    practitioner = _edited(
+        practitioner_list(actor=request.user), pk, _("Aucun médecin ne porte ce numéro.")
+    )
+
+    def save(data: dict):
+        if practitioner is None:
+            return practitioner_create(
+                actor=request.user,
+                user=data["user"],
+                kind=data["kind"],
+                rpps=data["rpps"],
+                specialties=data["specialties"],
+                organisation=data["organisation"],
             )
-            return redirect(reverse("telehealth:network_practitioners"))
-    return _form_page(
+        return practitioner_update(
+            actor=request.user,
+            practitioner=practitioner,
+            kind=data["kind"],
+            specialties=data["specialties"],
+            is_active=data["is_active"],
+        )
+
+    return _form_view(
         request,
-        "practitioner_form.html",
-        {"form": form, "practitioner": practitioner},
-        invalid=request.method == "POST",
+        PractitionerForm,
+        {"practitioner": practitioner},
+        save=save,
+        done=lambda saved: (
+            _("%(name)s est enregistré(e) comme médecin.") % {"name": saved},
+            reverse("telehealth:network_practitioners"),
+        ),
+        template="practitioner_form.html",
+        context={"practitioner": practitioner},
     )
 
 
@@ -369,41 +367,36 @@ def network_assistants(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def network_assistant_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     _require_staff(request)
-    assistant = None
-    if pk is not None:
-        assistant = _found(
-            assistant_list(actor=request.user).filter(pk=pk).first(),
-            _("Aucun professionnel assistant ne porte ce numéro."),
-        )
-    form = AssistantForm(request.POST or None, assistant=assistant)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            if assistant is None:
-                saved = assistant_create(
-                    actor=request.user, user=data["user"], kind=data["kind"], sites=data["sites"]
-                )
-            else:
-                saved = assistant_update(
-                    actor=request.user,
-                    assistant=assistant,
-                    kind=data["kind"],
-                    sites=data["sites"],
-                    is_active=data["is_active"],
-                )
-        except BookingError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(
-                request,
-                _("%(name)s est enregistré(e) comme professionnel assistant.") % {"name": saved},
+    assistant = _edited(
+        assistant_list(actor=request.user),
+        pk,
+        _("Aucun professionnel assistant ne porte ce numéro."),
+    )
+
+    def save(data: dict):
+        if assistant is None:
+            return assistant_create(
+                actor=request.user, user=data["user"], kind=data["kind"], sites=data["sites"]
             )
-            return redirect(reverse("telehealth:network_assistants"))
-    return _form_page(
+        return assistant_update(
+            actor=request.user,
+            assistant=assistant,
+            kind=data["kind"],
+            sites=data["sites"],
+            is_active=data["is_active"],
+        )
+
+    return _form_view(
         request,
-        "assistant_form.html",
-        {"form": form, "assistant": assistant},
-        invalid=request.method == "POST",
+        AssistantForm,
+        {"assistant": assistant},
+        save=save,
+        done=lambda saved: (
+            _("%(name)s est enregistré(e) comme professionnel assistant.") % {"name": saved},
+            reverse("telehealth:network_assistants"),
+        ),
+        template="assistant_form.html",
+        context={"assistant": assistant},
     )
 
 
@@ -427,26 +420,20 @@ def network_hospitals(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def network_hospital_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     _require_staff(request)
-    hospital = None
-    if pk is not None:
-        hospital = _found(
-            hospital_list(actor=request.user).filter(pk=pk).first(),
-            _("Aucun hôpital de référence ne porte ce numéro."),
-        )
-    form = HospitalForm(request.POST or None, hospital=hospital)
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = hospital_save(actor=request.user, hospital=hospital, **form.cleaned_data)
-        except BookingError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("L'hôpital « %(name)s » est enregistré.") % {"name": saved})
-            return redirect(reverse("telehealth:network_hospitals"))
-    return _form_page(
+    hospital = _edited(
+        hospital_list(actor=request.user), pk, _("Aucun hôpital de référence ne porte ce numéro.")
+    )
+    return _form_view(
         request,
-        "hospital_form.html",
-        {"form": form, "hospital": hospital},
-        invalid=request.method == "POST",
+        HospitalForm,
+        {"hospital": hospital},
+        save=lambda data: hospital_save(actor=request.user, hospital=hospital, **data),
+        done=lambda saved: (
+            _("L'hôpital « %(name)s » est enregistré.") % {"name": saved},
+            reverse("telehealth:network_hospitals"),
+        ),
+        template="hospital_form.html",
+        context={"hospital": hospital},
     )
 
 
