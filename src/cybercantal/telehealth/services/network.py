@@ -46,6 +46,40 @@ def distance_to_hospital(place: Place, hospital: ReferenceHospital) -> Decimal:
     return Decimal(str(round(km, 1)))
 
 
+def _hospital_trip(place: Place, *, hospital, distance_km, travel_minutes):
+    """The reference hospital (the default one when none is chosen), the road distance to it
+    (estimated from coordinates when not given) and the travel time (from the distance at
+    DEFAULT_ROAD_SPEED_KMH when not given), checked."""
+    hospital = hospital or default_hospital()
+    if distance_km is None:
+        if hospital is None:
+            raise BookingRuleError(_("Indiquez la distance à l'hôpital de référence."))
+        distance_km = distance_to_hospital(place, hospital)
+    if distance_km < 0:
+        raise BookingRuleError(_("La distance ne peut pas être négative."))
+    if travel_minutes is None:
+        travel_minutes = round(float(distance_km) / DEFAULT_ROAD_SPEED_KMH * 60)
+    if travel_minutes < 0:
+        raise BookingRuleError(_("La durée du trajet ne peut pas être négative."))
+    return hospital, distance_km, travel_minutes
+
+
+def _agenda(**fields) -> Resource:
+    """A bookable resource of telehealth: booked by the quarter hour, up to six months ahead,
+    at short notice, with no reminder of the engine's own (the site calls the patient)."""
+    return Resource.objects.create(
+        capacity=1,
+        slot_minutes=15,
+        min_duration_minutes=15,
+        max_duration_minutes=120,
+        min_notice_minutes=0,
+        horizon_days=180,
+        cancellation_deadline_hours=0,
+        reminder_hours_before=0,
+        **fields,
+    )
+
+
 def site_create(
     *,
     actor,
@@ -59,36 +93,21 @@ def site_create(
     opened_on=None,
 ) -> Site:
     _require_staff(actor)
-    if kind not in Site.Kind.values:
-        raise BookingRuleError(_("Type de site inconnu."))
+    _clean_site_fields(kind=kind, connection=connection)
     if place.organisation_id is None:
         raise BookingRuleError(_("Le lieu doit avoir une structure gestionnaire."))
     if Site.objects.filter(place=place).exists():
         raise BookingRuleError(_("Ce lieu est déjà un site de téléconsultation."))
-    hospital = hospital or default_hospital()
-    if distance_km is None:
-        if hospital is None:
-            raise BookingRuleError(_("Indiquez la distance à l'hôpital de référence."))
-        distance_km = distance_to_hospital(place, hospital)
-    if distance_km < 0:
-        raise BookingRuleError(_("La distance ne peut pas être négative."))
-    if travel_minutes is None:
-        travel_minutes = round(float(distance_km) / DEFAULT_ROAD_SPEED_KMH * 60)
+    hospital, distance_km, travel_minutes = _hospital_trip(
+        place, hospital=hospital, distance_km=distance_km, travel_minutes=travel_minutes
+    )
     with transaction.atomic():
-        resource = Resource.objects.create(
+        resource = _agenda(
             name=_("Téléconsultation — %(place)s") % {"place": place.name},
             kind=Resource.Kind.CABIN,
             place=place,
             organisation=place.organisation,
-            capacity=1,
-            slot_minutes=15,
-            min_duration_minutes=15,
-            max_duration_minutes=120,
-            min_notice_minutes=0,
-            horizon_days=180,
-            cancellation_deadline_hours=0,
             bookable_by=Resource.BookableBy.AGENTS,
-            reminder_hours_before=0,
         )
         site = Site.objects.create(
             place=place,
@@ -133,21 +152,13 @@ def practitioner_create(
     if not specialties or not all(isinstance(s, Specialty) for s in specialties):
         raise BookingRuleError(_("Choisissez au moins une spécialité."))
     with transaction.atomic():
-        resource = Resource.objects.create(
+        resource = _agenda(
             name=_("Dr %(name)s") % {"name": user.get_full_name() or user.get_username()},
             kind=Resource.Kind.PERSON,
             place=None,
             organisation=organisation,
             person=user,
-            capacity=1,
-            slot_minutes=15,
-            min_duration_minutes=15,
-            max_duration_minutes=120,
-            min_notice_minutes=0,
-            horizon_days=180,
-            cancellation_deadline_hours=0,
             bookable_by=Resource.BookableBy.ANYONE,  # guarded: only through telehealth
-            reminder_hours_before=0,
         )
         practitioner = Practitioner.objects.create(
             user=user, kind=kind, rpps=rpps, resource=resource
@@ -169,21 +180,13 @@ def assistant_create(*, actor, user, kind: str, sites) -> AssistingProfessional:
     if not sites:
         raise BookingRuleError(_("Choisissez au moins un site."))
     with transaction.atomic():
-        resource = Resource.objects.create(
+        resource = _agenda(
             name=user.get_full_name() or user.get_username(),
             kind=Resource.Kind.PERSON,
             place=sites[0].place,
             organisation=sites[0].place.organisation,
             person=user,
-            capacity=1,
-            slot_minutes=15,
-            min_duration_minutes=15,
-            max_duration_minutes=120,
-            min_notice_minutes=0,
-            horizon_days=180,
-            cancellation_deadline_hours=0,
             bookable_by=Resource.BookableBy.ANYONE,  # guarded: only through telehealth
-            reminder_hours_before=0,
         )
         assistant = AssistingProfessional.objects.create(user=user, kind=kind, resource=resource)
         assistant.sites.set(sites)
@@ -255,17 +258,9 @@ def site_update(
     time from the distance; `coordinators` is the full list (those left out are removed)."""
     _require_staff(actor)
     _clean_site_fields(kind=kind, connection=connection)
-    hospital = hospital or default_hospital()
-    if distance_km is None:
-        if hospital is None:
-            raise BookingRuleError(_("Indiquez la distance à l'hôpital de référence."))
-        distance_km = distance_to_hospital(site.place, hospital)
-    if distance_km < 0:
-        raise BookingRuleError(_("La distance ne peut pas être négative."))
-    if travel_minutes is None:
-        travel_minutes = round(float(distance_km) / DEFAULT_ROAD_SPEED_KMH * 60)
-    if travel_minutes < 0:
-        raise BookingRuleError(_("La durée du trajet ne peut pas être négative."))
+    hospital, distance_km, travel_minutes = _hospital_trip(
+        site.place, hospital=hospital, distance_km=distance_km, travel_minutes=travel_minutes
+    )
     wanted = {user.pk: user for user in coordinators}
     with transaction.atomic():
         site = Site.objects.select_for_update().get(pk=site.pk)
