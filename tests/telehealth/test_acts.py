@@ -12,6 +12,7 @@ from django.utils import timezone
 from cybercantal.booking.errors import BookingForbidden, BookingRuleError
 from cybercantal.core.models import AuditLog
 from cybercantal.telehealth.models import Act, ActTariff, Consultation, Site
+from cybercantal.telehealth.selectors.acts import user_label
 from cybercantal.telehealth.services.acts import CapReached, act_code, act_remove
 from tests.accounts.factories import UserFactory
 from tests.concurrency import run_concurrently
@@ -252,12 +253,35 @@ def test_the_yearly_cap_per_patient_is_enforced_with_a_clear_message():
     year = consultations[2].scheduled_start.year
     with pytest.raises(CapReached) as refusal:
         act_code(actor=coordinator, consultation=consultations[2], code="TCC")
+    doctor = consultations[2].practitioner.user
     assert refusal.value.message == (
-        f"TCC : déjà 2 actes pour ce patient en {year}, c'est le plafond annuel."
+        f"TCC : {user_label(doctor)} a déjà facturé 2 actes pour ce patient en {year}, c'est "
+        "le plafond annuel par professionnel et par patient."
     )
     assert Act.objects.filter(code="TCC").count() == 2
     # The cap is per code: TCG is not capped and still codes.
     act_code(actor=coordinator, consultation=consultations[2], code="TCG")
+
+
+def test_the_yearly_cap_counts_each_professional_apart():
+    """« 4 actes par an, par médecin, pour un même patient »: another doctor seeing the same
+    patient has a cap of their own."""
+    tariff = capped_tariff(code="TCC", cap=1)
+    consultations, coordinator, patient = _same_patient_consultations(2)
+    other_doctor = make_practitioner(specialties=[consultations[1].specialty])
+    Act.objects.create(
+        consultation=consultations[0],
+        patient=patient,
+        professional=other_doctor.user,
+        tariff=tariff,
+        code="TCC",
+        role="medecin",
+        amount=tariff.amount,
+        performed_on=timezone.localdate(consultations[1].scheduled_start),
+    )
+    act = act_code(actor=coordinator, consultation=consultations[1], code="TCC")
+    assert act.professional == consultations[1].practitioner.user
+    assert Act.objects.filter(patient=patient, code="TCC").count() == 2
 
 
 def test_acts_of_another_year_do_not_count_towards_the_cap():

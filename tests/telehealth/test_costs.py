@@ -194,6 +194,9 @@ def test_the_reference_tariffs_are_loaded_with_their_source():
     assert tariffs["vsl"].per_km == Decimal("1.020")
     assert tariffs["personnel"].flat_fee == 0 and tariffs["personnel"].per_km == Decimal("0.3")
     assert all("ameli.fr" in t.source or "Arrêté" in t.source for t in tariffs.values())
+    # Avenant 11's amounts could not be confirmed: the rows say so rather than guess.
+    assert "avenant 11" in tariffs["ambulance"].source
+    assert "non confirmés" in tariffs["vsl"].source
 
 
 def test_staff_add_a_tariff_after_closing_the_current_one(people):

@@ -14,12 +14,15 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
+from django.db.models import Count, F, Q
 from django.utils import timezone
+from stdnum import luhn
 
 from cybercantal.accounts.models import User
 from cybercantal.booking import availability as av
-from cybercantal.booking.models import Allocation, AvailabilityRule, Booking
-from cybercantal.core.demo import DEMO_PASSWORD, demo_seed
+from cybercantal.booking.demo import TELEHEALTH as BOOKING_CABINS
+from cybercantal.booking.models import Allocation, AvailabilityRule, Booking, Resource
+from cybercantal.core.demo import DEMO_PASSWORD, demo_seed, opening_periods
 from cybercantal.core.registries import demo_seeders
 from cybercantal.telehealth import demo, retention
 from cybercantal.telehealth.models import (
@@ -42,6 +45,7 @@ from cybercantal.telehealth.perms import (
     may_see_consultation,
     sites_for,
 )
+from cybercantal.telehealth.selectors.acts import expertise_for
 from cybercantal.territory.models import Organisation, Place
 
 pytestmark = pytest.mark.django_db
@@ -193,7 +197,8 @@ def test_two_years_of_plausible_activity_at_about_fifteen_sites(cantal):
     practitioners = Practitioner.objects.all()
     assert 8 <= practitioners.count() <= 14
     assert all(
-        re.fullmatch(r"999\d{8}", rpps) for rpps in practitioners.values_list("rpps", flat=True)
+        re.fullmatch(r"999\d{8}", rpps) and luhn.is_valid(rpps)
+        for rpps in practitioners.values_list("rpps", flat=True)
     )
     assert practitioners.filter(kind="generaliste").exists()
 
@@ -260,6 +265,14 @@ def test_two_years_of_plausible_activity_at_about_fifteen_sites(cantal):
             == timezone.localtime(consultation.scheduled_start).date()
         )
     assert consultations.filter(channel="audio").exists()  # weak lines: audio recommended
+    # The trip each session held or not held avoided, copied from its site; none otherwise.
+    trips = consultations.filter(status__in=demo.TRIP_STATUSES)
+    assert trips.count() > 2_500
+    assert not trips.exclude(trip_km=F("site__hospital_distance_km")).exists()
+    assert not trips.exclude(trip_minutes=F("site__hospital_travel_minutes")).exists()
+    others = consultations.exclude(status__in=demo.TRIP_STATUSES)
+    assert others.exists()
+    assert not others.filter(Q(trip_km__isnull=False) | Q(trip_minutes__isnull=False)).exists()
     assert consultations.filter(channel="video").count() > consultations.count() / 2
 
     # People: fictional names, a birth year, nothing about their health.
@@ -283,6 +296,17 @@ def test_two_years_of_plausible_activity_at_about_fifteen_sites(cantal):
     delays = [(r.answered_at - r.asked_at).total_seconds() / 3600 for r in answered]
     assert min(delays) > 0 and max(delays) > 48 and statistics.median(delays) < 72
     assert requests.filter(status=ExpertiseRequest.Status.OPEN).exists()
+    # Withdrawn before an answer, and erased at once, as withdrawing does.
+    withdrawn = requests.filter(status=ExpertiseRequest.Status.WITHDRAWN)
+    assert withdrawn.exists()
+    for request in withdrawn:
+        assert request.asked_at < request.withdrawn_at == request.content_erased_at
+        assert (request.question, request.answer, request.answered_at) == ("", "", None)
+    assert (
+        not requests.exclude(status=ExpertiseRequest.Status.WITHDRAWN)
+        .filter(withdrawn_at__isnull=False)
+        .exists()
+    )
 
     # Cost ledger: a cart of 15,000 to 25,000 € over 60 months per site, running costs, the
     # FEDER and Département grants, and the network's own costs.
@@ -340,7 +364,7 @@ def test_every_consultation_is_booked_as_the_engine_would(cantal):
         assert booking.status == expected_status[consultation.status]
         assert booking.start == consultation.scheduled_start
         assert booking.place_id == consultation.site.place_id
-        assert booking.person_name == consultation.patient.display_name
+        assert booking.person_name == consultation.patient.reference
         assert booking.created_at == consultation.requested_at <= booking.start
         minutes = (booking.end - booking.start).total_seconds() / 60
         assert minutes == consultation.specialty.default_duration_minutes
@@ -429,6 +453,36 @@ def test_demo_accounts_log_in_and_see_their_scope(cantal, client):
     assert not may_see_consultation(dermatologist, other)
     assert not sites_for(dermatologist).exists()
 
+    # Core's doctor: a general practitioner of the Maison de santé des Monts, his sessions
+    # there, and the téléexpertises he asked for, with his RQD acts.
+    assert client.login(username="demo-medecin", password=DEMO_PASSWORD)
+    doctor = User.objects.get(username="demo-medecin")
+    practitioner = Practitioner.objects.get(user=doctor, is_active=True)
+    assert practitioner.kind == Practitioner.Kind.GENERALIST
+    assert re.fullmatch(r"999\d{8}", practitioner.rpps) and luhn.is_valid(practitioner.rpps)
+    assert set(practitioner.specialties.values_list("code", flat=True)) == {"medecine-generale"}
+    monts = Site.objects.get(place__name=demo.MONTS)
+    seen = consultations_for(doctor)
+    assert seen.count() == Consultation.objects.filter(practitioner=practitioner).count() >= 20
+    assert set(seen.values_list("site", flat=True)) == {monts.pk}
+    assert seen.filter(status=Status.DONE).exists()
+    assert not may_see_consultation(
+        doctor, Consultation.objects.exclude(practitioner=practitioner)[0]
+    )
+    assert not sites_for(doctor).exists() and not is_telehealth_staff(doctor)
+    sent = ExpertiseRequest.objects.filter(requester=practitioner)
+    assert sent.count() >= 30
+    assert set(expertise_for(doctor)) == set(sent)  # he is nobody's expert
+    assert set(sent.values_list("patient", flat=True)) <= set(
+        seen.values_list("patient", flat=True)
+    )
+    rqd = Act.objects.filter(code="RQD", expertise__requester=practitioner)
+    assert rqd.exists() and set(rqd.values_list("professional", flat=True)) == {doctor.pk}
+    assert Act.objects.filter(code="TCG", consultation__practitioner=practitioner).exists()
+    pages = client.get("/telesante/consultations/"), client.get("/telesante/teleexpertises/")
+    assert [page.status_code for page in pages] == [200, 200]
+    client.logout()
+
     # Core's nurse works at the EHPAD Les Gentianes; the Département's agent sees it all.
     (gentianes,) = sites_for(User.objects.get(username="demo-infirmier"))
     assert "Gentianes" in gentianes.place.name
@@ -470,3 +524,45 @@ def test_refused_without_seed_demo_or_in_production(cantal, settings):
     with pytest.raises(CommandError, match="interdites"):
         call_command("seed_telehealth_demo", stdout=StringIO())
     assert not Site.objects.exists() and not Consultation.objects.exists()
+
+
+def test_each_cart_or_room_is_one_bookable_resource(cantal):
+    seeded()
+    # A site books the cabin of its place, and no other cabin is there.
+    for site in Site.objects.select_related("place", "resource"):
+        assert list(Resource.objects.filter(place=site.place, kind="cabin")) == [site.resource]
+    # At core's five places, that is the booking demo's cabin or room, at its hours, booked by
+    # the quarter hour like telehealth's agendas.
+    for place, (name, _organisation, hours) in BOOKING_CABINS.items():
+        cabin = Site.objects.get(place__name=place).resource
+        assert cabin.name == name and cabin.slot_minutes == 15
+        rules = cabin.availability_rules.values_list("weekday", "start_time", "end_time")
+        assert set(rules) == opening_periods(hours)
+    # One agenda per person: demo-medecin's is the booking demo's.
+    agendas = Resource.objects.filter(person__isnull=False).values("person")
+    assert max(row["n"] for row in agendas.annotate(n=Count("pk"))) == 1
+    doctor = Practitioner.objects.get(user__username="demo-medecin")
+    assert doctor.resource.services.filter(code="teleconsultation").exists()
+
+    # seed_demo then seed_telehealth_demo again: neither takes the shared resources back.
+    counts = row_counts()
+    again = demo_seed()
+    assert again.created.total() == again.updated.total() == 0
+    telehealth = demo.seed_telehealth_demo()
+    assert telehealth.created.total() == telehealth.updated.total() == 0
+    assert row_counts() == counts
+
+
+def test_a_demo_seeded_before_trips_were_kept_gets_them_once(cantal):
+    seeded()
+    trips = Consultation.objects.filter(status__in=demo.TRIP_STATUSES)
+    ids = list(trips.order_by("pk").values_list("pk", flat=True)[:90])
+    Consultation.objects.filter(pk__in=ids[:50]).update(trip_km=None)
+    Consultation.objects.filter(pk__in=ids[40:]).update(trip_minutes=None)
+
+    report = demo.seed_telehealth_demo()
+    assert report.updated["telehealth.Consultation"] == 90
+    assert not trips.exclude(trip_km=F("site__hospital_distance_km")).exists()
+    assert not trips.exclude(trip_minutes=F("site__hospital_travel_minutes")).exists()
+    again = demo.seed_telehealth_demo()
+    assert again.created.total() == again.updated.total() == 0

@@ -395,6 +395,46 @@ def test_network_costs_of_months_without_a_site_in_service_stay_with_the_network
     assert network.total.net_cost == D(1200)
 
 
+def test_a_site_taken_out_of_service_keeps_its_share_of_the_months_it_served():
+    staff = staff_user()
+    set_tariffs(staff)
+    staying = make_site(opened_on=dt.date(2023, 1, 1))
+    leaving = make_site(opened_on=dt.date(2023, 1, 1))
+    # Out of service from 11 June: it served in June, so it shares January to June.
+    Site.objects.filter(pk=leaving.pk).update(is_active=False, closed_on=dt.date(2024, 6, 10))
+    cost_record(actor=staff, site=None, category="coordination", label="Coordination",
+                amount="100", recurrence="mensuel", starts_on=dt.date(2024, 1, 1))  # fmt: skip
+    network = network_economics(actor=staff, year=2024, today=TODAY)
+    assert network.sites_in_service == [2] * 6 + [1] * 6
+    by_site = {row.site_id: row for row in network.sites}
+    assert by_site[leaving.pk].total.network_costs == D(300)  # 6 × 50
+    assert by_site[staying.pk].total.network_costs == D(900)  # 6 × 50 + 6 × 100
+    assert by_site[leaving.pk].in_service is False
+    # A later year: the closed site no longer shares anything.
+    later = network_economics(actor=staff, year=2025, today=TODAY)
+    assert later.sites_in_service == [1] * 6
+
+
+def test_a_later_change_of_distance_keeps_the_trips_of_past_consultations():
+    staff = staff_user()
+    set_tariffs(staff)
+    team = team_at(make_site(distance_km=D("53.0"), travel_minutes=45,
+                             opened_on=dt.date(2023, 1, 1)))  # fmt: skip
+    closed = held(team, dt.date(2024, 3, 5))
+    Consultation.objects.filter(pk=closed.pk).update(trip_km=D("53.0"), trip_minutes=45)
+    unrecorded = held(team, dt.date(2024, 3, 6))  # closed before trips were recorded
+    # The site now refers to a nearer hospital.
+    Site.objects.filter(pk=team["site"].pk).update(
+        hospital_distance_km=D("20.0"), hospital_travel_minutes=25
+    )
+    march = month(site_economics(actor=staff, site=team["site"], year=2024, today=TODAY), 3)
+    assert Consultation.objects.get(pk=unrecorded.pk).trip_km is None
+    assert march.km_avoided == 2 * D("53.0") + 2 * D("20.0")
+    assert march.minutes_saved == 2 * 45 + 2 * 25
+    # VSL 10 € + 1 €/km beyond 3 km each way: 2 × 60 + 2 × 27.
+    assert march.transport_avoided == D("120") + D("54")
+
+
 def test_the_current_year_counts_the_months_to_date(world):
     report = site_economics(
         actor=world["staff"], site=world["a"], year=2024, today=dt.date(2024, 3, 20)

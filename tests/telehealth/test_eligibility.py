@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 from django.template.loader import render_to_string
-from django.test import override_settings
 from django.utils import timezone
 
 from cybercantal.telehealth.eligibility import (
@@ -18,7 +17,9 @@ from cybercantal.telehealth.eligibility import (
     facts_for_consultation,
     rules_on,
 )
+from cybercantal.telehealth.models import PriorityZoneCommune
 from tests.telehealth.factories import make_consultation, make_specialty
+from tests.territory.factories import CommuneFactory
 
 D = dt.date
 TODAY = D(2026, 3, 2)
@@ -178,15 +179,18 @@ def test_the_facts_of_a_consultation():
 
 
 @pytest.mark.django_db
-def test_the_priority_zone_comes_from_the_settings_and_the_site_commune():
+def test_the_priority_zone_comes_from_the_dated_table_and_the_site_commune():
     consultation = make_consultation(
         specialty=make_specialty(code="psychiatrie", label="Psychiatrie", devices=())
     )
-    insee = consultation.site.place.commune.insee_code
-    with override_settings(TELEHEALTH_PRIORITY_ZONE_INSEE=[insee]):
-        assert facts_for_consultation(consultation).in_priority_zone is True
-    with override_settings(TELEHEALTH_PRIORITY_ZONE_INSEE=["00000"]):
-        assert facts_for_consultation(consultation).in_priority_zone is False
+    day = timezone.localdate(consultation.scheduled_start)
+    commune = consultation.site.place.commune
+    assert facts_for_consultation(consultation).in_priority_zone is None
+    other = CommuneFactory()
+    PriorityZoneCommune.objects.create(commune=other, valid_from=day - dt.timedelta(days=30))
+    assert facts_for_consultation(consultation).in_priority_zone is False
+    PriorityZoneCommune.objects.create(commune=commune, valid_from=day)
+    assert facts_for_consultation(consultation).in_priority_zone is True
     assert facts_for_consultation(consultation).direct_access_specialty is True
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from cybercantal.booking.errors import BookingForbidden, BookingRuleError
 from cybercantal.core.models import AuditLog
 from cybercantal.telehealth.models import Act, ExpertiseAttachment, ExpertiseRequest
+from cybercantal.telehealth.selectors.acts import user_label
 from cybercantal.telehealth.services.expertise import (
     ATTACHMENT_MAX_BYTES,
     expertise_answer,
@@ -219,9 +220,12 @@ def test_the_yearly_caps_of_te2_and_rqd_leave_the_answer_in_place(doctors):
     fifth.refresh_from_db()
     assert fifth.status == ExpertiseRequest.Status.ANSWERED and fifth.answered_at == ANSWERED
     assert result.acts == []
+    expert, requester = (user_label(doctors[key].user) for key in ("expert", "requester"))
     assert result.not_coded == [
-        "TE2 non codé. TE2 : déjà 4 actes pour ce patient en 2026, c'est le plafond annuel.",
-        "RQD non codé. RQD : déjà 4 actes pour ce patient en 2026, c'est le plafond annuel.",
+        f"TE2 non codé. TE2 : {expert} a déjà facturé 4 actes pour ce patient en 2026, c'est le "
+        "plafond annuel par professionnel et par patient.",
+        f"RQD non codé. RQD : {requester} a déjà facturé 4 actes pour ce patient en 2026, c'est "
+        "le plafond annuel par professionnel et par patient.",
     ]
     assert Act.objects.filter(code="RQD").count() == Act.objects.filter(code="TE2").count() == 4
     # Next year the count starts again.

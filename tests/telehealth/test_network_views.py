@@ -3,11 +3,13 @@ equipment, specialties, practitioners, assisting professionals and reference hos
 site's coordinators mark its devices out of order or back in service; everyone else is refused.
 Bad input answers 400 with a French message and changes nothing."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from cybercantal.accounts.models import Membership, Role
@@ -260,6 +262,53 @@ def test_an_empty_distance_is_estimated_again_on_edit(staff, site):
     site.refresh_from_db()
     assert site.hospital_distance_km == distance_to_hospital(site.place, aurillac())
     assert site.is_active is False
+
+
+def test_taking_a_site_out_of_service_keeps_its_last_day_and_back_in_service_clears_it(staff, site):
+    url = reverse("telehealth:network_site_edit", args=[site.pk])
+    values = {"kind": "ehpad", "hospital_distance_km": "80", "coordinators": ""}
+    staff.post(url, {**values, "is_active": ""})
+    site.refresh_from_db()
+    assert (site.is_active, site.closed_on) == (False, timezone.localdate())
+    # Edited again while out of service: the day it left stays, or takes the day given.
+    staff.post(url, {**values, "is_active": ""})
+    site.refresh_from_db()
+    assert site.closed_on == timezone.localdate()
+    last_day = timezone.localdate() - dt.timedelta(days=40)
+    staff.post(url, {**values, "is_active": "", "closed_on": last_day.isoformat()})
+    site.refresh_from_db()
+    assert site.closed_on == last_day
+    staff.post(url, {**values, "is_active": "on"})
+    site.refresh_from_db()
+    assert (site.is_active, site.closed_on) == (True, None)
+
+
+@pytest.mark.parametrize(
+    ("closed_on", "message"),
+    [
+        (dt.timedelta(days=3), "ne peut pas être dans le futur"),
+        (-dt.timedelta(days=400), "ne peut pas précéder la mise en service"),
+    ],
+)
+def test_a_wrong_last_day_in_service_is_refused_and_changes_nothing(
+    staff, site, closed_on, message
+):
+    today = timezone.localdate()
+    response = staff.post(
+        reverse("telehealth:network_site_edit", args=[site.pk]),
+        {
+            "kind": "ehpad",
+            "hospital_distance_km": "80",
+            "coordinators": "",
+            "opened_on": (today - dt.timedelta(days=100)).isoformat(),
+            "is_active": "",
+            "closed_on": (today + closed_on).isoformat(),
+        },
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    site.refresh_from_db()
+    assert (site.is_active, site.closed_on, site.opened_on) == (True, None, None)
 
 
 def test_a_coordinator_who_still_assists_on_the_site_keeps_the_membership(staff, site, coordinator):

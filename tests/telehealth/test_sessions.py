@@ -19,7 +19,7 @@ from cybercantal.booking.errors import BookingConflict, BookingForbidden, Bookin
 from cybercantal.booking.models import Booking
 from cybercantal.booking.services import booking_cancel
 from cybercantal.core.models import AuditLog
-from cybercantal.telehealth.models import ConnectivityTest, Consultation, Incident
+from cybercantal.telehealth.models import ConnectivityTest, Consultation, Incident, Site
 from cybercantal.telehealth.selectors.consultations import (
     free_slots,
     latest_connectivity_test,
@@ -286,6 +286,25 @@ def test_done_marks_the_booking_attended_in_the_same_step(net):
     ).exists()
 
 
+def test_closing_keeps_the_trip_of_the_day_for_the_economics(net):
+    consultation = book_past(net)
+    complete_checklist(net, consultation)
+    consultation_close(
+        actor=net.doctor.user,
+        consultation=consultation,
+        status=Consultation.Status.DONE,
+        channel=Consultation.Channel.VIDEO,
+    )
+    site = consultation.site
+    site.refresh_from_db()
+    consultation.refresh_from_db()
+    assert consultation.trip_km == site.hospital_distance_km
+    assert consultation.trip_minutes == site.hospital_travel_minutes
+    Site.objects.filter(pk=site.pk).update(hospital_distance_km=Decimal("5.0"))
+    consultation.refresh_from_db()
+    assert consultation.trip_km == site.hospital_distance_km != Decimal("5.0")
+
+
 def test_done_with_an_incident(net):
     consultation = book_past(net)
     complete_checklist(net, consultation)
@@ -421,14 +440,16 @@ def test_the_booking_and_the_consultation_change_together_or_not_at_all(net, mon
     assert before[6] == Booking.Status.CONFIRMED
 
 
-def test_a_booking_cancelled_behind_its_back_leaves_the_consultation_open(net):
+def test_cancelling_its_booking_behind_its_back_is_refused(net):
+    # The engine's change guard (booking.hooks): the booking and the consultation stay in step.
     consultation = book_past(net)
-    booking_cancel(actor=net.coordinator, booking=consultation.booking)
-    with pytest.raises(BookingRuleError, match="ne peut pas passer"):
-        consultation_close(actor=net.nurse.user, consultation=consultation, status="non_tenue")
-    consultation.refresh_from_db()
-    assert consultation.status == Consultation.Status.PLANNED
-    assert consultation.closed_at is None
+    before = snapshot(consultation)
+    with pytest.raises(BookingForbidden, match="espace Téléconsultation"):
+        booking_cancel(actor=net.coordinator, booking=consultation.booking)
+    assert snapshot(consultation) == before
+    closed = consultation_close(actor=net.nurse.user, consultation=consultation, status="non_tenue")
+    assert closed.status == Consultation.Status.NOT_HELD
+    assert snapshot(consultation)[6] == Booking.Status.NO_SHOW
 
 
 # --- Incidents ------------------------------------------------------------------------------

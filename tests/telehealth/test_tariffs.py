@@ -67,6 +67,14 @@ def test_the_migration_loads_the_starting_tariffs_with_their_source(code, role, 
     assert "À vérifier" in tariff.source and len(tariff.source) > 40
 
 
+def test_the_starting_tariffs_say_what_the_check_of_their_sources_found():
+    te2 = tariff_in_force(code="TE2", day=D(2026, 3, 2))
+    assert "par médecin requis, pour un même patient" in te2.source
+    assert tariff_in_force(code="TE2", day=D(2022, 4, 1)).amount == Decimal("20.00")
+    assert tariff_in_force(code="TE2", day=D(2022, 3, 31)) is None
+    assert "22/12/2024" in tariff_in_force(code="TCG", day=D(2026, 3, 2)).source
+
+
 def test_te2_goes_from_20_to_23_euros_on_1_january_2026_capped_at_4():
     before = tariff_in_force(code="TE2", day=D(2025, 12, 31))
     after = tariff_in_force(code="TE2", day=D(2026, 1, 1))

@@ -19,12 +19,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router
-from ninja.errors import HttpError, ValidationError
+from ninja.errors import HttpError
 from ninja.pagination import paginate
 from ninja.responses import Status
 from ninja.throttling import SimpleRateThrottle
 
 from cybercantal.accounts.api import AUTHENTICATED
+from cybercantal.core.api_errors import parameter_error
 from cybercantal.core.http import client_ip
 from cybercantal.territory.api import Pagination
 from cybercantal.territory.selectors import commune_list, place_list
@@ -98,23 +99,6 @@ class AnonymousBookingThrottle(SimpleRateThrottle):
         }
 
 
-def _invalid(field: str, message: str, *, source: str = "query") -> ValidationError:
-    """A 422 for one parameter, in the shape pydantic gives its own value errors: a field of
-    the body is named as ninja names it ("payload.start"); an empty field is the request as a
-    whole (a booking rule)."""
-    loc = ("body", "payload", field) if source == "body" and field else (source, field)
-    return ValidationError(
-        [
-            {
-                "loc": loc,
-                "msg": message,
-                "type": "value_error",
-                "ctx": {"error": message},
-            }
-        ]
-    )
-
-
 @contextmanager
 def _refusals(*, field: str = "") -> Iterator[None]:
     """The booking services' refusals, as answers of the API."""
@@ -122,7 +106,7 @@ def _refusals(*, field: str = "") -> Iterator[None]:
         yield
     except BookingError as error:
         if error.status_code == 422:
-            raise _invalid(field, error.message, source="body") from None
+            raise parameter_error(field, error.message, source="body") from None
         raise HttpError(error.status_code, error.message) from None
 
 
@@ -133,7 +117,7 @@ def _actor(request: HttpRequest):
 def _existing_service(field: str, code: str, *, source: str = "query") -> Service:
     service = service_list().filter(code=code).first()
     if service is None:
-        raise _invalid(
+        raise parameter_error(
             field,
             _("Prestation inconnue : %(code)s. Consultez /api/v1/services.") % {"code": code},
             source=source,
@@ -144,7 +128,7 @@ def _existing_service(field: str, code: str, *, source: str = "query") -> Servic
 def _visible_place(field: str, place_id: int, *, actor):
     place = place_list(actor=actor).filter(pk=place_id).first()
     if place is None:
-        raise _invalid(field, _("Lieu inconnu : %(id)s.") % {"id": place_id})
+        raise parameter_error(field, _("Lieu inconnu : %(id)s.") % {"id": place_id})
     return place
 
 
@@ -169,9 +153,9 @@ def _window(
     start = start or timezone.now().replace(microsecond=0)
     end = end or start + dt.timedelta(days=default_days)
     if end <= start:
-        raise _invalid("end", _("La fin doit être après le début."))
+        raise parameter_error("end", _("La fin doit être après le début."))
     if end - start > dt.timedelta(days=MAX_WINDOW_DAYS):
-        raise _invalid(
+        raise parameter_error(
             "end",
             _("La période demandée dépasse %(days)d jours : découpez-la.")
             % {"days": MAX_WINDOW_DAYS},
@@ -181,7 +165,7 @@ def _window(
 
 def _check_interval(start: dt.datetime, end: dt.datetime) -> None:
     if end <= start:
-        raise _invalid("end", _("La fin doit être après le début."), source="body")
+        raise parameter_error("end", _("La fin doit être après le début."), source="body")
 
 
 def _detailed(request: HttpRequest, booking: Booking) -> Booking:
@@ -266,9 +250,9 @@ def resource_availability(request: HttpRequest, resource_id: int, query: Query[A
     start, end = _window(query.start, query.end, default_days=7)
     duration = dt.timedelta(minutes=query.duration) if query.duration else None
     if duration is not None and (error := av.duration_error(resource, duration)):
-        raise _invalid("duration", error)
+        raise parameter_error("duration", error)
     if query.participants > resource.capacity:
-        raise _invalid(
+        raise parameter_error(
             "participants",
             _("« %(name)s » accueille %(capacity)d personne(s) au plus.")
             % {"name": resource.name, "capacity": resource.capacity},
@@ -293,7 +277,9 @@ def search_slots(request: HttpRequest, query: Query[SlotSearchQuery]):
     service = _existing_service("service", query.service)
     commune = commune_list().filter(insee_code=query.commune).first()
     if commune is None:
-        raise _invalid("commune", _("Commune inconnue : %(code)s.") % {"code": query.commune})
+        raise parameter_error(
+            "commune", _("Commune inconnue : %(code)s.") % {"code": query.commune}
+        )
     start, end = _window(query.start, query.end, default_days=7)
     return slots_search(
         service=service,
@@ -331,7 +317,7 @@ def search_slots(request: HttpRequest, query: Query[SlotSearchQuery]):
 def create_booking(request: HttpRequest, payload: BookingIn):
     actor = _actor(request)
     if payload.person is None and not actor.is_authenticated:
-        raise _invalid(
+        raise parameter_error(
             "person",
             _(
                 "Sans authentification, indiquez pour qui est la réservation (person : nom et "
@@ -345,7 +331,7 @@ def create_booking(request: HttpRequest, payload: BookingIn):
         for resource in resource_list(actor=actor).filter(pk__in=payload.resource_ids)
     }
     if missing := [pk for pk in payload.resource_ids if pk not in found]:
-        raise _invalid(
+        raise parameter_error(
             "resource_ids",
             _("Ressource inconnue : %(ids)s.") % {"ids": ", ".join(map(str, missing))},
             source="body",
@@ -381,15 +367,15 @@ def create_booking(request: HttpRequest, payload: BookingIn):
     summary="Mes réservations",
     description="Les réservations que l'appelant peut voir : les siennes, et pour un agent "
     "celles des ressources de ses structures (toutes pour le Département), annulées exclues, "
-    "par date. Filtres : `start` (finissent après), `end` (commencent avant), `place` (lieu)."
-    + ACCOUNT_NOTE,
+    "par date ; moins celles qu'un module réserve à ses participants (une téléconsultation). "
+    "Filtres : `start` (finissent après), `end` (commencent avant), `place` (lieu)." + ACCOUNT_NOTE,
     auth=AUTHENTICATED,
 )
 @paginate(Pagination)
 def bookings(request: HttpRequest, filters: Query[BookingFilters]):
     actor = _actor(request)
     if filters.start and filters.end and filters.end <= filters.start:
-        raise _invalid("end", _("La fin doit être après le début."))
+        raise parameter_error("end", _("La fin doit être après le début."))
     place = _visible_place("place", filters.place, actor=actor) if filters.place else None
     return booking_list(actor=actor, place=place, start=filters.start, end=filters.end)
 

@@ -142,9 +142,12 @@ WORKSHOP = Policy(
     horizon_days=60,
     max_future_bookings_per_person=2,
 )
+# By the quarter hour, like telehealth's agendas (telehealth/services/network.py): the
+# telehealth demo makes these cabins its sites' carts and the doctor's agenda a practitioner's,
+# whose protocols last 30 or 45 minutes.
 TELECONSULTATION = Policy(
-    slot_minutes=30,
-    min_duration_minutes=30,
+    slot_minutes=15,
+    min_duration_minutes=15,
     max_duration_minutes=60,
     min_notice_minutes=0,
     horizon_days=30,

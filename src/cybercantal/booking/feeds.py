@@ -18,8 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from . import ical, waitlist
 from .errors import BookingError
-from .models import Booking, WaitingListEntry
-from .perms import can_view_booking
+from .models import WaitingListEntry
+from .selectors import booking_get
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -49,13 +49,9 @@ def feed_ics(request, token: str) -> HttpResponse:
 @require_GET
 def booking_ics(request, booking_id: int) -> HttpResponse:
     """One booking as a .ics file, for its holder or the agents of its resources."""
-    booking = (
-        Booking.objects.select_related("place__commune", "service", "user")
-        .prefetch_related("allocations__resource")
-        .filter(pk=booking_id)
-        .first()
-    )
-    if booking is None or not can_view_booking(request.user, booking):
+    # booking_get: the holder or the agents of its resources, less what a module hides.
+    booking = booking_get(actor=request.user, booking_id=booking_id)
+    if booking is None:
         raise Http404  # the same answer whether it exists or not
     audience = ical.PERSON if booking.user_id == request.user.pk else ical.AGENT
     return _ics_response(

@@ -1,11 +1,18 @@
-"""Status listeners: how modules above the engine follow their bookings without the engine
-importing them (coworking consumes a credit when a desk booking is confirmed and gives it back
-when it is cancelled in time).
+"""How modules above the engine take part in its bookings without the engine importing them.
 
-A module registers a listener in its AppConfig.ready(). Listeners run inside the transaction of
-the change, after the transition is recorded: if one raises a BookingError, the whole change is
-rolled back and the person gets that message. The waiting list's temporary holds are not
-reported: only real bookings (created, confirmed, cancelled, attended, no-show)."""
+- Status listeners follow their bookings (coworking consumes a credit when a desk booking is
+  confirmed and gives it back when it is cancelled in time).
+- Booking guards veto creating bookings of some resources outside the module's own flow.
+- Change guards veto changing an existing booking (cancel, move, confirm, mark, correct the
+  attendance) outside that flow, so that the module's record never falls out of step.
+- Visibility filters hide bookings from people who may not see what they stand for (a
+  teleconsultation from the hospital's other doctors): every read of the engine applies them.
+
+A module registers its entries in its AppConfig.ready(). Status listeners run inside the
+transaction of the change, after the transition is recorded: if one raises a BookingError, the
+whole change is rolled back and the person gets that message. The waiting list's temporary
+holds are not reported: only real bookings (created, confirmed, cancelled, attended,
+no-show)."""
 
 from __future__ import annotations
 
@@ -48,3 +55,60 @@ booking_guards: Registry[BookingGuard] = Registry("booking guards")
 def check_booking_guards(resources, *, actor) -> None:
     for guard in booking_guards.all():
         guard.check(resources, actor=actor)
+
+
+@dataclass(frozen=True)
+class BookingChangeGuard:
+    """A module's veto on changing an existing booking outside its own flow.
+    `check(booking, actor=..., action=...)` raises BookingForbidden to refuse; `action` is one
+    of CHANGE_ACTIONS. The engine calls it inside the change's transaction, with the booking
+    locked, before writing anything: a refusal leaves everything as it was."""
+
+    key: str
+    check: Callable[..., None]
+    order: int = 100
+
+
+# What booking.services asks the change guards about.
+CHANGE_ACTIONS = (
+    "cancel",
+    "reschedule",
+    "confirm",
+    "attended",
+    "no_show",
+    "attendance_correct",
+)
+
+booking_change_guards: Registry[BookingChangeGuard] = Registry("booking change guards")
+
+
+def check_booking_change_guards(booking, *, actor, action: str) -> None:
+    for guard in booking_change_guards.all():
+        guard.check(booking, actor=actor, action=action)
+
+
+@dataclass(frozen=True)
+class BookingVisibilityFilter:
+    """A module's say on who sees which bookings. `hidden(actor)` returns a Q on Booking of
+    the bookings to hide from that actor (staff of the Département included: the module
+    decides), or None to hide nothing. Applied by every read of the engine that shows
+    bookings to a person: booking_list, booking_get, my_bookings, the agenda, the API, the
+    calendar feeds and .ics downloads."""
+
+    key: str
+    hidden: Callable[..., object]
+    order: int = 100
+
+
+booking_visibility_filters: Registry[BookingVisibilityFilter] = Registry(
+    "booking visibility filters"
+)
+
+
+def hide_from(bookings, actor):
+    """`bookings` (a Booking queryset) without those a visibility filter hides from `actor`."""
+    for entry in booking_visibility_filters.all():
+        hidden = entry.hidden(actor)
+        if hidden is not None:
+            bookings = bookings.exclude(hidden)
+    return bookings

@@ -38,6 +38,7 @@ from cybercantal.core.audit import audit_log
 from cybercantal.core.notifications.sms import phone_display
 
 from .errors import BookingForbidden, BookingRuleError
+from .hooks import hide_from
 from .models import Booking, CalendarFeedToken, Resource, WaitingListEntry
 from .perms import TERRITORY_STAFF_ROLES, is_resource_agent
 
@@ -352,7 +353,7 @@ def calendar_feed_bookings(
 ) -> QuerySet[Booking]:
     """What a feed shows: the bookings of the last 30 days and to come, not cancelled; the
     owner's own (a slot merely offered from a waiting list is not theirs yet), or all those of
-    the resource."""
+    the resource; less what a module hides from the owner (hooks.booking_visibility_filters)."""
     now = now or timezone.now()
     bookings = Booking.objects.exclude(status=Booking.Status.CANCELLED).filter(
         end__gte=now - dt.timedelta(days=FEED_PAST_DAYS),
@@ -363,7 +364,8 @@ def calendar_feed_bookings(
     else:
         bookings = bookings.filter(allocations__resource_id=feed.resource_id)
     return (
-        bookings.annotate(transition_count=Count("transitions", distinct=True))
+        hide_from(bookings, feed.owner)
+        .annotate(transition_count=Count("transitions", distinct=True))
         .select_related("place__commune", "service", "user")
         .order_by("start", "pk")
     )

@@ -16,6 +16,7 @@ from cybercantal.territory.selectors import place_visibility_filter
 from . import availability as av
 from . import intervals as iv
 from . import rules_cache
+from .hooks import hide_from
 from .models import AvailabilityRule, Booking, Resource, Service
 from .perms import TERRITORY_STAFF_ROLES, agent_organisation_ids, bookable_resources_filter
 
@@ -265,7 +266,10 @@ def booking_list(
 ) -> QuerySet[Booking]:
     """Bookings the actor may see: their own, and those on resources of organisations they
     work for (all of them for staff of the Département). Belonging to an organisation as a
-    resident, parent or pupil shows nothing more than one's own (perms.MEMBER_ONLY_ROLES)."""
+    resident, parent or pupil shows nothing more than one's own (perms.MEMBER_ONLY_ROLES).
+    Less what a module hides from the actor (hooks.booking_visibility_filters: a
+    teleconsultation from the hospital's other doctors), staff and the booking's holder
+    included."""
     if actor is None or not getattr(actor, "is_authenticated", False):
         return Booking.objects.none()
     bookings = Booking.objects.all()
@@ -286,6 +290,7 @@ def booking_list(
         bookings = bookings.filter(start__lt=end)
     if not include_cancelled:
         bookings = bookings.exclude(status=Booking.Status.CANCELLED)
+    bookings = hide_from(bookings, actor)
     return (
         bookings.distinct()
         .select_related("place__commune", "service", "user")
@@ -303,7 +308,7 @@ def my_bookings(*, actor, now: dt.datetime | None = None) -> QuerySet[Booking]:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return Booking.objects.none()
     return (
-        Booking.objects.filter(user=actor, end__gt=now)
+        hide_from(Booking.objects.filter(user=actor, end__gt=now), actor)
         .exclude(status=Booking.Status.CANCELLED)
         .select_related("place__commune", "service")
         .order_by("start")

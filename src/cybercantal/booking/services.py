@@ -3,10 +3,12 @@
 Each service is one transaction: it checks permission, checks the booking rules (422), locks
 the resources it touches and re-checks their availability under the lock (409 if taken), writes
 the booking, its allocations and its transition log, an audit row, and schedules notifications
-after commit. On PostgreSQL the resource rows are locked with SELECT … FOR UPDATE (in id order,
-so two bookings of the same resources never deadlock) and an exclusion constraint forbids any
-overlap on exclusive resources; on SQLite every write transaction begins IMMEDIATE, which
-serialises writers."""
+after commit. A change of an existing booking (cancel, move, confirm, mark, correct) first asks
+the change guards (hooks.booking_change_guards), under the booking's lock, before any write.
+On PostgreSQL the resource rows are locked with SELECT … FOR UPDATE (in id order, so two
+bookings of the same resources never deadlock) and an exclusion constraint forbids any overlap
+on exclusive resources; on SQLite every write transaction begins IMMEDIATE, which serialises
+writers."""
 
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from cybercantal.core.notifications.sms import normalize_phone
 
 from . import availability as av
 from .errors import BookingConflict, BookingForbidden, BookingRuleError
-from .hooks import check_booking_guards, notify_status
+from .hooks import check_booking_change_guards, check_booking_guards, notify_status
 from .models import (
     Allocation,
     AvailabilityRule,
@@ -562,6 +564,7 @@ def _cancel(
 ) -> Booking:
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        check_booking_change_guards(booking, actor=actor, action="cancel")
         if booking.status == Booking.Status.CANCELLED:
             return booking
         if not as_agent:
@@ -605,6 +608,7 @@ def booking_reschedule(
         with transaction.atomic():
             locked = _lock(resources)
             booking = Booking.objects.select_for_update().get(pk=booking.pk)
+            check_booking_change_guards(booking, actor=actor, action="reschedule")
             # It may have been cancelled (or marked) since the caller read it.
             _check_reschedulable(booking)
             place_id = _check_free(
@@ -659,6 +663,14 @@ def _check_reschedulable(booking: Booking) -> None:
         raise BookingRuleError(_("Seule une réservation à venir peut être déplacée."))
 
 
+# The hooks.CHANGE_ACTIONS name of each agent transition.
+_CHANGE_ACTIONS = {
+    Booking.Status.CONFIRMED: "confirm",
+    Booking.Status.ATTENDED: "attended",
+    Booking.Status.NO_SHOW: "no_show",
+}
+
+
 def _agent_transition(
     *, actor, booking: Booking, to_status: str, reason: str, now, after_start: bool
 ) -> Booking:
@@ -669,6 +681,7 @@ def _agent_transition(
         raise BookingRuleError(_("Le rendez-vous n'a pas encore commencé."))
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        check_booking_change_guards(booking, actor=actor, action=_CHANGE_ACTIONS[to_status])
         _transition(booking, to_status, actor=actor, reason=reason)
         booking.save(update_fields=["status", "updated_at"])
         audit_log(actor=actor, action=f"booking.{to_status}", target=booking)
@@ -749,6 +762,7 @@ def booking_attendance_correct(
         raise BookingRuleError(_("Le rendez-vous n'a pas encore commencé."))
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        check_booking_change_guards(booking, actor=actor, action="attendance_correct")
         from_status = booking.status
         if from_status == to_status:
             return booking
@@ -785,7 +799,8 @@ def bookings_cancel_day(
     place elsewhere — an itinerant mediator based there but on tour that day — are left alone.
     Agents only: of the resource; of the place's organisation or of each booking's resources.
     Each person is notified, with the next free slots nearby, and the rest of the day is
-    closed (a Closure) so that nobody books it again."""
+    closed (a Closure) so that nobody books it again. When a change guard refuses one of the
+    bookings (a teleconsultation, cancelled from its own space), nothing is cancelled."""
     _closure, cancelled = _cancel_days(
         actor=actor,
         first_day=day,

@@ -55,6 +55,7 @@ from cybercantal.territory.models import Place
 from . import availability as av
 from . import ical
 from .errors import BookingForbidden, BookingRuleError
+from .hooks import check_booking_guards
 from .models import (
     Allocation,
     Booking,
@@ -171,6 +172,10 @@ def waitlist_join(
         and not resource.services.filter(pk=service.pk).exists()
     ):
         raise BookingRuleError(_("Cette prestation n'est pas proposée par la ressource choisie."))
+    if resource is not None:
+        # A resource another app books only through its own flow (a teleconsultation's
+        # practitioner) has no waiting list of its own either.
+        check_booking_guards([resource], actor=actor)
     if window_start.tzinfo is None or window_end.tzinfo is None:
         raise BookingRuleError(_("Les dates doivent indiquer leur fuseau horaire."))
     window_start = max(window_start, now)
@@ -487,6 +492,10 @@ def _hold(
                 enforce_notice=False,
             )
             if not any(s.start == slot.start for s in still_free):
+                return False
+            try:  # a hold is a booking: the same guards as booking_create
+                check_booking_guards([locked], actor=None)
+            except BookingForbidden:
                 return False
             booking = Booking.objects.create(
                 reference=_new_reference(),

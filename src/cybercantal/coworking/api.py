@@ -14,11 +14,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
-from ninja.errors import HttpError, ValidationError
+from ninja.errors import HttpError
 from ninja.pagination import paginate
 from pydantic import field_validator
 
 from cybercantal.booking.schemas import ErrorOut, InvalidOut
+from cybercantal.core.api_errors import parameter_error
 from cybercantal.territory.api import Pagination
 
 from .models import Offer, TiersLieu
@@ -165,19 +166,6 @@ def _tiers_lieu_or_404(request: HttpRequest, tiers_lieu_id: int) -> TiersLieu:
     return tiers_lieu
 
 
-def _invalid(field: str, message: str) -> ValidationError:
-    return ValidationError(
-        [
-            {
-                "loc": ("query", field),
-                "msg": message,
-                "type": "value_error",
-                "ctx": {"error": message},
-            }
-        ]
-    )
-
-
 @router.get(
     "/tiers-lieux",
     response=list[TiersLieuOut],
@@ -213,7 +201,7 @@ def tiers_lieu_availability(
         <= day
         <= today + dt.timedelta(days=MAX_DAYS_AHEAD)
     ):
-        raise _invalid(
+        raise parameter_error(
             "date",
             _("Choisissez un jour entre %(start)s et %(end)s.")
             % {

@@ -13,12 +13,16 @@ Two entry points, like mediation and coworking:
      centres of Pleaux and Chaudes-Aigues, the pharmacy of Allanche) and ten new ones (care
      homes, health centres, a cabin in a tiers-lieu) with fictional operators named
      "… (démo)"; their equipment (a few devices out of order), connection, and the opening
-     hours of their cart; twelve practitioners of Aurillac (specialists and general
+     hours of their cart — at core's five places, the cart is the cabin or room the booking
+     demo put there (booking.demo.TELEHEALTH), at its hours, so that each room or cart is one
+     bookable resource; twelve practitioners of Aurillac (specialists and general
      practitioners), two nurses per care home, one per health centre, one pharmacist; the
      login accounts demo-infirmiere (care-home nurse), demo-dermatologue and
      demo-coordinatrice (site coordinator), with the shared demo password; core's
-     demo-infirmier becomes a nurse of the EHPAD Les Gentianes, and demo-agent (Département
-     agent) sees every site as staff (telehealth.perms);
+     demo-infirmier becomes a nurse of the EHPAD Les Gentianes, core's demo-medecin a general
+     practitioner of the Maison de santé des Monts (his agenda is the booking demo's one, for
+     his centre's sessions; he asks for téléexpertises like the other general practitioners),
+     and demo-agent (Département agent) sees every site as staff (telehealth.perms);
   2. once, two years of activity ending yesterday, and a few planned consultations in the
      coming two weeks, as the daily retention job (retention.py) would have left them (old
      incidents without their free-text cause, old téléexpertises without their content):
@@ -27,7 +31,9 @@ Two entry points, like mediation and coworking:
      over time (quieter in August and at Christmas, a bad month per site), outcomes (mostly
      done; incidents with a technical cause and a fallback to audio or phone; some not held,
      some cancelled), the checklist and a connectivity test per site and session day,
-     téléexpertise requests (short, non-clinical text: "Demande d'avis (démo)") and the cost
+     the trip to the hospital each session held or not held avoided (copied from its site, as
+     closing a session does), téléexpertise requests (short, non-clinical text: "Demande
+     d'avis (démo)"; those withdrawn erased, as withdrawing does) and the cost
      ledger of each site and of the network (cart, devices, licence, connection,
      coordination, maintenance, FEDER and Département grants);
   3. the acts of those sessions and requests, coded with the tariffs in force on the day
@@ -47,7 +53,10 @@ set up through services/network.py, by demo-agent.
 
 Random but deterministic (a fixed seed). Idempotent: the network's rows are found by natural
 key and written only when they differ; the history is written when no demo consultation
-exists. Refused in production with the rest of the demo data."""
+exists. The resources shared with the booking demo keep the hours and policy it gives them
+(`seed_demo` then this command, run again, change nothing). Refused in production with the
+rest of the demo data. A demo database seeded before sites shared the booking demo's cabins
+keeps its two resources per place: recreate it (delete the SQLite file, `make demo`)."""
 
 from __future__ import annotations
 
@@ -64,11 +73,20 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import DateTimeField, ExpressionWrapper, F, OuterRef, Q, Subquery
 from django.utils import timezone
+from stdnum import luhn
 
-from cybercantal.accounts.models import User
+from cybercantal.accounts.models import Membership, Role, User
 from cybercantal.booking import availability as av
-from cybercantal.booking.models import Allocation, AvailabilityRule, Booking, BookingTransition
+from cybercantal.booking.demo import TELEHEALTH as BOOKING_CABINS
+from cybercantal.booking.models import (
+    Allocation,
+    AvailabilityRule,
+    Booking,
+    BookingTransition,
+    Resource,
+)
 from cybercantal.booking.rules_cache import rules_changed
+from cybercantal.core.audit import audit_log
 from cybercantal.core.demo import (
     CREATED,
     DEMO_PASSWORD,
@@ -190,10 +208,6 @@ def seed_telehealth_reference() -> DemoSeedReport:
 # Cart hours by kind of site (core.demo's format: OpenStreetMap days, intervals).
 CARE_HOME_CART: Hours = (("Mo-Fr", (("09:00", "12:00"), ("14:00", "17:00"))),)
 HEALTH_CENTRE_CART: Hours = (("Mo-Fr", (("08:30", "12:30"), ("13:30", "18:00"))),)
-PHARMACY_CABIN: Hours = (
-    ("Mo-Fr", (("09:00", "12:30"), ("14:00", "19:00"))),
-    ("Sa", (("09:00", "12:30"),)),
-)
 TIERS_LIEU_CABIN: Hours = (("Mo-Fr", (("08:30", "18:30"),)), ("Sa", (("09:00", "12:30"),)))
 
 CART_DEVICES = (D.CART, D.CAMERA, D.STETHOSCOPE, D.OTOSCOPE, D.DERMATOSCOPE)
@@ -271,36 +285,50 @@ class DemoSite:
 
 
 NURSE_USER = "demo-telesante-infirmier-{:02d}"
+
+
+def _booking_cabin_hours(place: str) -> Hours:
+    """The hours of the cabin the booking demo put at one of core's places: the site books
+    that cabin (one resource per room or cart), so its sessions keep to them."""
+    return BOOKING_CABINS[place][2]
+
+
+GENTIANES = "Salle de téléconsultation — EHPAD Les Gentianes (démo)"
+VAL_ALAGNON = "Chariot de téléconsultation — EHPAD Le Val d'Alagnon (démo)"
+MONTS = "Maison de santé des Monts (démo)"
+TRUYERE = "Centre de santé de la Truyère (démo)"
+CEZALLIER = "Cabine de téléconsultation — Pharmacie du Cézallier (démo)"
 SITES = [
-    # Core's teleconsultation places (core.demo.PLACES).
+    # Core's teleconsultation places (core.demo.PLACES), with the cabin or room the booking
+    # demo put there (booking.demo.TELEHEALTH): the site books it, at its hours.
     DemoSite(
-        "Salle de téléconsultation — EHPAD Les Gentianes (démo)",
+        GENTIANES,
         "15054",
         K.CARE_HOME,
         C.RADIO,
-        CARE_HOME_CART,
+        _booking_cabin_hours(GENTIANES),
         20,
         60,
         CARE_HOME_DEVICES,
         assistants=("demo-infirmier", NURSE_USER.format(1)),
     ),
     DemoSite(
-        "Chariot de téléconsultation — EHPAD Le Val d'Alagnon (démo)",
+        VAL_ALAGNON,
         "15119",
         K.CARE_HOME,
         C.FIBRE,
-        CARE_HOME_CART,
+        _booking_cabin_hours(VAL_ALAGNON),
         24,
         84,
         CARE_HOME_DEVICES,
         assistants=("demo-infirmiere", NURSE_USER.format(2)),
     ),
     DemoSite(
-        "Maison de santé des Monts (démo)",
+        MONTS,
         "15153",
         K.HEALTH_CENTRE,
         C.COPPER,
-        HEALTH_CENTRE_CART,
+        _booking_cabin_hours(MONTS),
         22,
         72,
         HEALTH_CENTRE_DEVICES,
@@ -308,22 +336,22 @@ SITES = [
         coordinators=("demo-coordinatrice",),
     ),
     DemoSite(
-        "Centre de santé de la Truyère (démo)",
+        TRUYERE,
         "15045",
         K.HEALTH_CENTRE,
         C.FIBRE,
-        HEALTH_CENTRE_CART,
+        _booking_cabin_hours(TRUYERE),
         14,
         48,
         HEALTH_CENTRE_DEVICES,
         assistants=(NURSE_USER.format(4),),
     ),
     DemoSite(
-        "Cabine de téléconsultation — Pharmacie du Cézallier (démo)",
+        CEZALLIER,
         "15001",
         K.PHARMACY,
         C.RADIO,
-        PHARMACY_CABIN,
+        _booking_cabin_hours(CEZALLIER),
         12,
         14,
         CABIN_DEVICES,
@@ -481,8 +509,8 @@ PLACE_DESCRIPTION = {
     K.CABIN: "Cabine connectée fictive dans le tiers-lieu, aux heures d'ouverture.",
 }
 
-# Practitioners: fictional doctors of Aurillac (RPPS numbers starting 999, which the national
-# directory never attributes: real ones start 10).
+# Practitioners: fictional doctors of Aurillac, and core's demo-medecin (RPPS numbers starting
+# 999, which the national directory never attributes: real ones start 10; valid check digit).
 SPECIALISTS_ORGANISATION = "Équipe de télémédecine du bassin d'Aurillac (démo)"
 
 
@@ -496,6 +524,10 @@ class DemoPractitioner:
     hours: tuple[tuple[int, str, str], ...]  # (weekday, start, end), offered to every site
     organisation: str  # SPECIALISTS_ORGANISATION or a site's place name
     home_insee: str = "15014"
+    # Core's account whose agenda the booking demo made (booking.demo): the practitioner books
+    # that agenda, at its hours, and only at the site of its organisation, whose staff alone
+    # may book it (bookable by agents).
+    core_account: bool = False
 
 
 GEN, SPE = Practitioner.Kind.GENERALIST, Practitioner.Kind.SPECIALIST
@@ -611,8 +643,22 @@ PRACTITIONERS = [
         "Maison de santé de Salers (démo)",
         home_insee="15219",
     ),
+    DemoPractitioner(
+        "demo-medecin",
+        "Paul",
+        "Mazeyrac (démo)",
+        GEN,
+        ("medecine-generale",),
+        (),  # the hours of booking.demo's agenda (Tuesday and Thursday mornings)
+        MONTS,
+        core_account=True,
+    ),
 ]
-RPPS = "999{:08d}"
+
+
+def _rpps(number: int) -> str:
+    body = f"9991{number:06d}"  # not 9990…: those of earlier demo databases had no check digit
+    return body + luhn.calc_check_digit(body)
 
 
 @dataclass(frozen=True)
@@ -650,6 +696,9 @@ NURSE_NAMES = [
     ("Cédric", "Barbet"),
     ("Mélanie", "Bessaguet"),
 ]
+# Core's accounts given a telehealth role here: a nurse of the EHPAD Les Gentianes, and the
+# general practitioner of the Maison de santé des Monts.
+CORE_ACCOUNTS = ("demo-infirmier", "demo-medecin")
 PHARMACIST_PERSON = DemoPerson(
     "demo-telesante-pharmacien-01", "Guillaume", "Mirande (démo)", "15001"
 )
@@ -705,6 +754,8 @@ def _people() -> list[DemoPerson]:
         username = NURSE_USER.format(number)
         people.append(DemoPerson(username, first, f"{last} (démo)", works_at[username]))
     for spec in PRACTITIONERS:
+        if spec.core_account:
+            continue
         people.append(
             DemoPerson(
                 spec.username,
@@ -816,6 +867,42 @@ def _place(
     return place
 
 
+def _booking_demo_resource(**lookup) -> Resource:
+    resource = Resource.objects.filter(is_demo=True, **lookup).first()
+    if resource is None:
+        raise DemoError("Lancez d'abord : manage.py seed_demo")
+    return resource
+
+
+def _adopt_cabin(site: Site, cabin: Resource) -> None:
+    """Give a site just created by site_create the booking demo's cabin of its place, and
+    delete the cart the service made (nothing holds it yet): one resource per room or cart."""
+    made = site.resource_id
+    Site.objects.filter(pk=site.pk).update(resource=cabin)
+    Resource.objects.filter(pk=made).delete()
+    site.resource = cabin
+
+
+def _practitioner_adopt(
+    *, actor, user, kind: str, rpps: str, specialties, organisation: Organisation
+) -> Practitioner:
+    """practitioner_create for a core demo account whose agenda the booking demo made: a
+    person has one agenda (Resource.person is unique), so the practitioner books that one."""
+    practitioner = Practitioner(
+        user=user,
+        kind=kind,
+        rpps=rpps,
+        resource=_booking_demo_resource(person=user, kind=Resource.Kind.PERSON),
+        is_demo=True,
+    )
+    practitioner.full_clean()
+    practitioner.save()
+    practitioner.specialties.set(specialties)
+    Membership.objects.get_or_create(user=user, organisation=organisation, role=Role.PRACTITIONER)
+    audit_log(actor=actor, action="telehealth.practitioner_create", target=practitioner)
+    return practitioner
+
+
 def _site(
     writer: DemoWriter,
     spec: DemoSite,
@@ -828,6 +915,12 @@ def _site(
     from .services.network import site_add_coordinator, site_create
 
     down, up, _latency, _odds = CONNECTIONS[spec.connection]
+    # At core's places the booking demo's cabin is the cart (booking.demo owns its hours).
+    cabin = None
+    if place.name in BOOKING_CABINS:
+        cabin = _booking_demo_resource(
+            name=BOOKING_CABINS[place.name][0], place=place, kind=Resource.Kind.CABIN
+        )
     site = Site.objects.filter(place=place).first()
     if site is None:
         site = site_create(
@@ -839,6 +932,8 @@ def _site(
             coordinators=[users[name] for name in spec.coordinators],
             opened_on=_months_before(today, spec.opened_months_ago),
         )
+        if cabin is not None:
+            _adopt_cabin(site, cabin)
         Site.objects.filter(pk=site.pk).update(
             is_demo=True, nominal_download_mbps=down, nominal_upload_mbps=up
         )
@@ -862,7 +957,8 @@ def _site(
             if not site.coordinators.filter(pk=users[name].pk).exists():
                 site_add_coordinator(actor=agent, site=site, user=users[name])
     _mark_demo(site.resource)
-    _sync_rules(writer, site.resource, _hour_rows(spec.hours))
+    if cabin is None:
+        _sync_rules(writer, site.resource, _hour_rows(spec.hours))
     _sync_equipment(writer, spec, site)
     return site
 
@@ -913,10 +1009,10 @@ def _network(writer: DemoWriter, today: dt.date) -> _Network:
     hospital, specialties = _reference(writer)
     communes = _communes()
     users = {p.username: _person(writer, p, communes) for p in _people()}
-    core_nurse = User.objects.filter(username="demo-infirmier", is_demo=True).first()
-    if core_nurse is None:
-        raise DemoError("Lancez d'abord : manage.py seed_demo")
-    users["demo-infirmier"] = core_nurse
+    for username in CORE_ACCOUNTS:
+        users[username] = User.objects.filter(username=username, is_demo=True).first()
+        if users[username] is None:
+            raise DemoError("Lancez d'abord : manage.py seed_demo")
 
     sites: list[tuple[DemoSite, Site]] = []
     for number, spec in enumerate(SITES, start=1):
@@ -946,6 +1042,7 @@ def _network(writer: DemoWriter, today: dt.date) -> _Network:
     for number, spec in enumerate(PRACTITIONERS, start=1):
         user = users[spec.username]
         wanted = [specialties[code] for code in spec.specialties]
+        rpps = _rpps(number)
         practitioner = Practitioner.objects.filter(user=user).first()
         if practitioner is None:
             organisation = (
@@ -953,28 +1050,33 @@ def _network(writer: DemoWriter, today: dt.date) -> _Network:
                 if spec.organisation == SPECIALISTS_ORGANISATION
                 else site_by_place[spec.organisation].place.organisation
             )
-            practitioner = practitioner_create(
+            practitioner = (_practitioner_adopt if spec.core_account else practitioner_create)(
                 actor=agent,
                 user=user,
                 kind=spec.kind,
-                rpps=RPPS.format(number),
+                rpps=rpps,
                 specialties=wanted,
                 organisation=organisation,
             )
             writer.tally(Practitioner, CREATED)
-        elif set(practitioner.specialties.all()) != set(wanted) or not practitioner.is_active:
+        elif (
+            set(practitioner.specialties.all()) != set(wanted)
+            or not practitioner.is_active
+            or practitioner.rpps != rpps
+        ):
             practitioner.specialties.set(wanted)
-            Practitioner.objects.filter(pk=practitioner.pk).update(is_active=True)
+            Practitioner.objects.filter(pk=practitioner.pk).update(is_active=True, rpps=rpps)
             writer.tally(Practitioner, UPDATED)
         else:
             writer.tally(Practitioner, UNCHANGED)
         _mark_demo(practitioner)
         _mark_demo(practitioner.resource)
-        _sync_rules(
-            writer,
-            practitioner.resource,
-            {(w, dt.time.fromisoformat(s), dt.time.fromisoformat(e)) for w, s, e in spec.hours},
-        )
+        if not spec.core_account:  # booking.demo owns the hours of the agenda it made
+            _sync_rules(
+                writer,
+                practitioner.resource,
+                {(w, dt.time.fromisoformat(s), dt.time.fromisoformat(e)) for w, s, e in spec.hours},
+            )
         practitioners.append((spec, practitioner))
 
     assistants: dict[str, AssistingProfessional] = {}
@@ -1034,6 +1136,7 @@ NOT_HELD_CAUSES = [
     (Incident.Kind.PATIENT, "Patient absent à l'heure prévue (démo)"),
 ]
 QUESTION, ANSWER = "Demande d'avis (démo)", "Avis rendu (démo)"
+EXPERTISE_PER_PATIENT_YEAR = 2
 EXPERTISE_MIX = {
     "dermatologie": 45,
     "cardiologie": 20,
@@ -1111,14 +1214,23 @@ class _History:
         # A device out of order broke some weeks ago: before, the site used it.
         self.broken_since = today - dt.timedelta(days=45)
         self.feasibility: dict[tuple[int, int, bool], bool] = {}
-        self.by_specialty: dict[int, list[tuple[Practitioner, dict]]] = defaultdict(list)
+        # specialty id → (practitioner, their weekly windows, the only site they consult
+        # for or None: slots offered to every site).
+        self.by_specialty: dict[int, list[tuple[Practitioner, dict, int | None]]] = defaultdict(
+            list
+        )
+        site_of_place = {spec.place: site.pk for spec, site in network.sites}
         for spec, practitioner in network.practitioners:
             windows = self._windows(
-                {(w, dt.time.fromisoformat(s), dt.time.fromisoformat(e)) for w, s, e in spec.hours}
+                practitioner.resource.availability_rules.values_list(
+                    "weekday", "start_time", "end_time"
+                )
             )
+            only_at = site_of_place[spec.organisation] if spec.core_account else None
             for code in spec.specialties:
                 specialty = network.specialties[code]
-                self.by_specialty[specialty.pk].append((practitioner, windows))
+                self.by_specialty[specialty.pk].append((practitioner, windows, only_at))
+        self._candidates: dict[tuple[int, int], list[tuple[Practitioner, dict]]] = {}
         self.assistant_windows = {
             assistant.pk: self._windows(
                 set(
@@ -1136,7 +1248,7 @@ class _History:
     @staticmethod
     def _windows(rows) -> dict[int, list[tuple[int, int]]]:
         windows: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for weekday, start, end in rows:
+        for weekday, start, end in sorted(rows):  # sets and rows come in any order
             windows[weekday].append((start.hour * 60 + start.minute, end.hour * 60 + end.minute))
         return windows
 
@@ -1232,12 +1344,24 @@ class _History:
             day += dt.timedelta(days=1)
         return days
 
+    def candidates(
+        self, state: _SiteState, specialty: Specialty
+    ) -> list[tuple[Practitioner, dict]]:
+        """Who may take a session of that specialty at that site: the site's own doctor
+        when it has one (demo-medecin at his health centre), else those offered to every site."""
+        key = (state.site.pk, specialty.pk)
+        if key not in self._candidates:
+            every = self.by_specialty.get(specialty.pk, [])
+            local = [(p, windows) for p, windows, only_at in every if only_at == state.site.pk]
+            self._candidates[key] = local or [(p, w) for p, w, only_at in every if only_at is None]
+        return self._candidates[key]
+
     def place(
         self, state: _SiteState, specialty: Specialty, days: list[dt.date]
     ) -> tuple[dt.datetime, Practitioner, AssistingProfessional | None] | None:
         """A free slot for the three resources within their rules, or None."""
         units = specialty.default_duration_minutes // STEP
-        candidates = self.by_specialty.get(specialty.pk, [])
+        candidates = self.candidates(state, specialty)
         days = [day for day in days if self.feasible(state, specialty, day)]
         if not candidates or not days:
             return None
@@ -1463,7 +1587,7 @@ class _History:
                 end=s.end,
                 status=booking_status[s.status],
                 place_id=s.state.site.place_id,
-                person_name=s.patient.display_name,
+                person_name=s.patient.reference,  # never the name (services/consultations.py)
                 channel=Booking.Channel.DESK,
                 created_by_id=s.requester_id,
             )
@@ -1615,6 +1739,13 @@ class _History:
         patients = [p for state in self.states for p in state.patients]
         if not generalists or not patients:
             return
+        # A general practitioner asks about a patient they have seen in teleconsultation (as
+        # selectors/acts.expertise_patients offers), else about anyone of the network; about
+        # the same patient twice a year at most.
+        seen: dict[int, dict[int, Patient]] = defaultdict(dict)
+        for session in self.sessions:
+            seen[session.practitioner.pk][session.patient.pk] = session.patient
+        asked_about: Counter = Counter()  # (patient id, year) → requests
         requests = []
         day = self.start
         while day <= self.end:
@@ -1623,7 +1754,7 @@ class _History:
             if day.weekday() < 5 and day not in self.holidays and (recent or rng.random() < 0.6):
                 code = rng.choices(list(EXPERTISE_MIX), list(EXPERTISE_MIX.values()))[0]
                 specialty = self.network.specialties[code]
-                experts = [p for p, _ in self.by_specialty.get(specialty.pk, [])]
+                experts = [p for p, _, _ in self.by_specialty.get(specialty.pk, [])]
                 if experts:
                     asked = self.moment(day, rng.randint(8 * 60, 19 * 60))
                     hours = min(rng.lognormvariate(3.2, 1.0), 24 * 10)
@@ -1634,20 +1765,33 @@ class _History:
                         status = ExpertiseRequest.Status.OPEN
                     elif draw < 0.03:
                         status = ExpertiseRequest.Status.WITHDRAWN
+                    withdrawn_at = None
                     if status == ExpertiseRequest.Status.ANSWERED:
                         erased_at = answered + dt.timedelta(
                             days=retention.EXPERTISE_AFTER_ANSWER_DAYS
                         )
+                    elif status == ExpertiseRequest.Status.WITHDRAWN:
+                        # Withdrawn before an answer; withdrawing erases at once
+                        # (services/expertise.py).
+                        withdrawn_at = erased_at = asked + (answered - asked) / 2
                     else:
                         erased_at = asked + dt.timedelta(days=retention.EXPERTISE_UNANSWERED_DAYS)
                     if erased_at > self.now:
                         erased_at = None  # the retention job has not erased it yet
+                    requester = rng.choice(generalists)
+                    theirs = [
+                        p
+                        for p in seen[requester.pk].values()
+                        if asked_about[(p.pk, day.year)] < EXPERTISE_PER_PATIENT_YEAR
+                    ] or patients
+                    patient = rng.choice(theirs)
+                    asked_about[(patient.pk, day.year)] += 1
                     requests.append(
                         ExpertiseRequest(
-                            requester_id=rng.choice(generalists).pk,
+                            requester_id=requester.pk,
                             expert_id=rng.choice(experts).pk,
                             specialty_id=specialty.pk,
-                            patient_id=rng.choice(patients).pk,
+                            patient_id=patient.pk,
                             question="" if erased_at else QUESTION,
                             answer=(
                                 ANSWER
@@ -1655,6 +1799,7 @@ class _History:
                                 else ""
                             ),
                             content_erased_at=erased_at,
+                            withdrawn_at=withdrawn_at,
                             status=status,
                             asked_at=asked,
                             answered_at=(
@@ -1933,6 +2078,28 @@ def _code_acts(report: TelehealthDemoReport, tz: ZoneInfo) -> None:
     report.counts["acts"] = len(acts)
 
 
+# The sessions that took the patient's time, held or not: the trip to the hospital they avoid.
+TRIP_STATUSES = (
+    Consultation.Status.DONE,
+    Consultation.Status.INCIDENT,
+    Consultation.Status.NOT_HELD,
+)
+
+
+def _record_trips() -> int:
+    """Copy its site's trip to the reference hospital onto each demo session closed without
+    one, as closing a session does (services/sessions.py), in one statement; return how many."""
+    site = Site.objects.filter(pk=OuterRef("site_id"))
+    return (
+        Consultation.objects.filter(is_demo=True, status__in=TRIP_STATUSES)
+        .filter(Q(trip_km__isnull=True) | Q(trip_minutes__isnull=True))
+        .update(
+            trip_km=Subquery(site.values("hospital_distance_km")[:1]),
+            trip_minutes=Subquery(site.values("hospital_travel_minutes")[:1]),
+        )
+    )
+
+
 @transaction.atomic
 def seed_telehealth_demo(
     *, today: dt.date | None = None, now: dt.datetime | None = None, seed: int = 15
@@ -1951,10 +2118,15 @@ def seed_telehealth_demo(
         report.already_there = True
         for model in (Consultation, Patient, ExpertiseRequest, CostEntry):
             report.unchanged[model._meta.label] += model.objects.filter(is_demo=True).count()
+        # A demo seeded before sessions kept their trip gets it once.
+        if repaired := _record_trips():
+            report.updated[Consultation._meta.label] += repaired
+            report.unchanged[Consultation._meta.label] -= repaired
     else:
         history = _History(network, today, now, seed)
         history.build()
         history.write(report)
+        _record_trips()
         history.expertise(report)
         ledger = _ledger(network, today, history.rng)
         CostEntry.objects.bulk_create(ledger)

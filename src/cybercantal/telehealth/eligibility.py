@@ -28,9 +28,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from .selectors.zoning import ZoneLookup, priority_zone_lookup
 
 # Specialties a patient may see without being oriented by the médecin traitant (codes of
 # Specialty; the platform's own slugs).
@@ -52,7 +54,8 @@ DIRECT_ACCESS_SPECIALTIES = frozenset(
 class Facts:
     """What the platform knows about a teleconsultation, and nothing about health.
 
-    `in_priority_zone`: None when unknown (the list of priority-zone communes is not set up)."""
+    `in_priority_zone`: None when unknown (no priority zone recorded at all: see
+    selectors/zoning.py)."""
 
     birth_year: int
     is_care_home_resident: bool = False
@@ -351,22 +354,15 @@ def assess(
 # --- from the platform's records ----------------------------------------------------------
 
 
-def priority_zone_communes() -> frozenset[str] | None:
-    """INSEE codes of the communes in a priority zone (setting TELEHEALTH_PRIORITY_ZONE_INSEE,
-    from the ARS zoning), None when the platform has not been told."""
-    codes = getattr(settings, "TELEHEALTH_PRIORITY_ZONE_INSEE", None)
-    return None if codes is None else frozenset(str(code) for code in codes)
-
-
-def facts_for_consultation(consultation) -> Facts:
+def facts_for_consultation(consultation, *, zones: ZoneLookup | None = None) -> Facts:
     """The facts of a consultation as recorded when it was booked. The patient's commune is
-    approximated by the site's (care-home residents live there)."""
+    approximated by the site's (care-home residents live there); it is in a priority zone if
+    the zoning in force on the consultation's day says so. `zones`: the table read once for a
+    list of consultations; read here (one query) when not given."""
     patient = consultation.patient
-    zone_codes = priority_zone_communes()
-    in_zone = None
-    if zone_codes is not None:
-        commune = getattr(consultation.site.place, "commune", None)
-        in_zone = bool(commune is not None and commune.insee_code in zone_codes)
+    zones = zones if zones is not None else priority_zone_lookup()
+    commune_id = getattr(consultation.site.place, "commune_id", None)
+    in_zone = zones.in_zone(commune_id, timezone.localdate(consultation.scheduled_start))
     return Facts(
         birth_year=patient.birth_year,
         is_care_home_resident=patient.is_care_home_resident,
@@ -380,8 +376,6 @@ def facts_for_consultation(consultation) -> Facts:
     )
 
 
-def assess_consultation(consultation) -> Assessment:
-    from django.utils import timezone
-
+def assess_consultation(consultation, *, zones: ZoneLookup | None = None) -> Assessment:
     day = timezone.localdate(consultation.scheduled_start)
-    return assess(facts_for_consultation(consultation), on=day)
+    return assess(facts_for_consultation(consultation, zones=zones), on=day)

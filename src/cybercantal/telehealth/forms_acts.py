@@ -71,11 +71,14 @@ class TariffForm(forms.Form):
         error_messages={"invalid": _("Indiquez une date (jour/mois/année).")},
     )
     yearly_cap_per_patient = forms.IntegerField(
-        label=_("Plafond par patient et par année civile"),
+        label=_("Plafond par année civile, par professionnel et par patient"),
         required=False,
         min_value=1,
         max_value=366,
-        help_text=_("Nombre d'actes au plus pour un même patient dans l'année. Vide : aucun."),
+        help_text=_(
+            "Nombre d'actes au plus qu'un même professionnel facture pour un même patient dans "
+            "l'année (téléexpertise : 4). Vide : aucun."
+        ),
         error_messages={
             "invalid": _("Indiquez un nombre entier."),
             "min_value": _("Au moins 1 (ou laissez vide)."),

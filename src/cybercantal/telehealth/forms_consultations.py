@@ -24,6 +24,7 @@ from .models import (
     TransportMode,
 )
 from .selectors.consultations import practitioners_of, site_assistants, specialties_offered
+from .services.consultations import BOOKING_HORIZON_DAYS
 from .services.sessions import INCIDENT_CAUSE_MAX
 
 # A need expressed longer ago than this is more likely a typo in the year than a real delay.
@@ -128,9 +129,18 @@ class SlotField(forms.CharField):
             start = dt.datetime.fromisoformat(moment)
         except ValueError:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-        if not practitioner_id.isdigit() or start.tzinfo is None:
+        if not practitioner_id.isdigit() or start.tzinfo is None or not _plausible(start):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return int(practitioner_id), start
+
+
+def _plausible(start: dt.datetime) -> bool:
+    """Within a year of today: the list never offers more, and a crafted date at the edge of
+    the calendar (9999-12-31+14:00) must not reach date arithmetic."""
+    try:
+        return abs(start - timezone.now()) <= dt.timedelta(days=BOOKING_HORIZON_DAYS)
+    except OverflowError:
+        return False
 
 
 class BookingDetailsForm(forms.Form):

@@ -1,6 +1,7 @@
-"""Forms of téléexpertise: asking (expert, specialty, patient, question, attachments) and
-answering. Attachments are checked here too (size, first bytes) so that the error shows next
-to the field; services/expertise.py checks everything again."""
+"""Forms of téléexpertise: asking (expert, specialty, patient, question, attachments),
+answering, and withdrawing (a reason from a closed list). Attachments are checked here too
+(size, first bytes) so that the error shows next to the field; services/expertise.py checks
+everything again."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from .services.expertise import (
     ANSWER_MAX_CHARS,
     ATTACHMENTS_MAX,
     QUESTION_MAX_CHARS,
+    WITHDRAW_REASONS,
     attachment_check,
 )
 
@@ -149,4 +151,16 @@ class ExpertiseAnswerForm(forms.Form):
             "required": _("Écrivez votre réponse."),
             "max_length": _("La réponse dépasse %(limit_value)d caractères."),
         },
+    )
+
+
+class ExpertiseWithdrawForm(forms.Form):
+    # Choices only: a free text would invite clinical details that nobody needs to keep.
+    reason = forms.ChoiceField(
+        label=_("Motif (facultatif)"),
+        choices=[("", _("Ne pas préciser")), *WITHDRAW_REASONS],
+        required=False,
+        initial="",
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choisissez un motif dans la liste.")},
     )

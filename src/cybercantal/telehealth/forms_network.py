@@ -244,11 +244,23 @@ class SiteForm(forms.Form):
         initial=True,
     )
 
+    closed_on = forms.DateField(
+        label=_("Dernier jour en service (si le site n'est plus en service)"),
+        help_text=_(
+            "Aujourd'hui si vous le laissez vide. Les mois où le site a servi gardent leur part "
+            "des coûts du réseau."
+        ),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Saisissez une date, par exemple 15/03/2024.")},
+    )
+
     def __init__(self, *args, places=None, site: Site | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if site is None:
             self.fields["place"].queryset = places
             del self.fields["is_active"]
+            del self.fields["closed_on"]
         else:
             del self.fields["place"]
             self.initial.update(
@@ -261,6 +273,7 @@ class SiteForm(forms.Form):
                     "coordinators": account_lines(site.coordinators.all()),
                     "opened_on": site.opened_on,
                     "is_active": site.is_active,
+                    "closed_on": site.closed_on,
                 }
             )
 

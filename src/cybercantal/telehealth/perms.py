@@ -1,13 +1,18 @@
 """Who sees and does what in telehealth. A consultation is seen by its participants (the
-practitioner, the assisting professional), the coordinators of its site and authorised staff
-(the Département's telehealth team: TERRITORY_STAFF_ROLES); nobody else, whatever their role.
-Reads go through these functions so that the UI and the API refuse the same people."""
+practitioner, the assisting professional), the person who booked it, the coordinators of its
+site and authorised staff (the Département's telehealth team: TERRITORY_STAFF_ROLES); nobody
+else, whatever their role. Reads go through these functions so that the UI, the API and the
+booking engine's own pages (booking_guard.py) refuse the same people.
+
+Rights come from the site itself (coordinating it, assisting on it), never from working for
+the organisation that runs it: a group running several care homes gives each its own team,
+and the staff of one must not reach the residents of another."""
 
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from cybercantal.booking.perms import TERRITORY_STAFF_ROLES, is_resource_agent
+from cybercantal.booking.perms import TERRITORY_STAFF_ROLES
 
 from .models import Consultation, Site
 
@@ -41,15 +46,14 @@ def sites_for(user) -> QuerySet[Site]:
 
 
 def may_book_at(user, site: Site) -> bool:
-    """Book a teleconsultation at `site`: its coordinators, its assisting professionals, the
-    agents of the organisation running it, and staff."""
+    """Book a teleconsultation at `site`: its coordinators, its assisting professionals and
+    staff."""
     if not _authenticated(user):
         return False
     return (
         is_telehealth_staff(user)
         or site.pk in coordinated_site_ids(user)
         or site.pk in assisted_site_ids(user)
-        or is_resource_agent(user, site.resource)
     )
 
 
@@ -59,7 +63,10 @@ def consultations_for(user) -> QuerySet[Consultation]:
     if is_telehealth_staff(user):
         return Consultation.objects.all()
     return Consultation.objects.filter(
-        Q(practitioner__user=user) | Q(assistant__user=user) | Q(site__coordinators=user)
+        Q(practitioner__user=user)
+        | Q(assistant__user=user)
+        | Q(requested_by=user)
+        | Q(site__coordinators=user)
     ).distinct()
 
 
@@ -68,10 +75,13 @@ def may_see_consultation(user, consultation: Consultation) -> bool:
         return False
     if is_telehealth_staff(user):
         return True
-    return (
-        consultation.practitioner.user_id == user.pk
-        or (consultation.assistant is not None and consultation.assistant.user_id == user.pk)
-        or consultation.site.coordinators.filter(pk=user.pk).exists()
+    return consultation.requested_by_id == user.pk or may_run_session(user, consultation)
+
+
+def may_cancel_consultation(user, consultation: Consultation) -> bool:
+    """Cancel a planned consultation: whoever runs it, and the person who booked it."""
+    return _authenticated(user) and (
+        consultation.requested_by_id == user.pk or may_run_session(user, consultation)
     )
 
 

@@ -20,12 +20,29 @@ def _seed_reference():
 
 
 def register_all() -> None:
-    from cybercantal.booking.hooks import BookingGuard, booking_guards
+    from cybercantal.booking.hooks import (
+        BookingChangeGuard,
+        BookingGuard,
+        BookingVisibilityFilter,
+        booking_change_guards,
+        booking_guards,
+        booking_visibility_filters,
+    )
     from cybercantal.core.registries import DashboardCard, dashboard_cards
 
-    from .booking_guard import refuse_outside_flow
+    from .booking_guard import (
+        hidden_teleconsultations,
+        refuse_change_outside_flow,
+        refuse_outside_flow,
+    )
 
     booking_guards.register(BookingGuard(key="telehealth", check=refuse_outside_flow))
+    booking_change_guards.register(
+        BookingChangeGuard(key="telehealth", check=refuse_change_outside_flow)
+    )
+    booking_visibility_filters.register(
+        BookingVisibilityFilter(key="telehealth", hidden=hidden_teleconsultations)
+    )
 
     from .tasks import register as register_tasks  # the retention of data
 

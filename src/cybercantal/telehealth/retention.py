@@ -13,12 +13,17 @@ What is erased, and when (periods to be validated by the data protection officer
   doctors copy what they need into their own medical records (where the law of the medical
   record applies), the platform is only the messenger. The request itself stays (who, when,
   specialty, time to answer) for the statistics and the act coding. `content_erased_at` says
-  when; attachment files are deleted from storage once the change is committed.
+  when; attachment files are deleted from storage once the change is committed. A request
+  its doctor withdraws is erased at once (services/expertise.py), with the same file
+  deletion.
 - patients: anonymised after 3 years without a consultation, an act or a téléexpertise (nor
   any planned). The name becomes "Patient anonymisé" (also in the bookings of their
   consultations); the birth year, site and eligibility flags stay, so that the statistics
   (age bands, care-home residents, yearly caps of past years) give the same figures. Three
   years: a patient followed once a year or less keeps being recognised by the site's team.
+  A patient may also ask to be anonymised earlier (right to erasure): the site's coordinator
+  or the telehealth staff do it from the patient list (services/patients.py), with the same
+  function as this rule.
 - incidents: the free-text technical cause is cleared 13 months after the incident (the text
   may name people or places; the kind of incident and the fallback stay for the statistics).
 """
@@ -110,12 +115,14 @@ def connectivity_tests_delete(*, now: dt.datetime | None = None) -> int:
 def expertise_contents_erase(*, now: dt.datetime | None = None) -> tuple[int, int]:
     """Erase the question, answer and attachments of the requests answered more than
     EXPERTISE_AFTER_ANSWER_DAYS ago, or asked more than EXPERTISE_UNANSWERED_DAYS ago and
-    never answered; return (requests erased, attachment files deleted). Attachments left on an
+    never answered, or withdrawn (a withdrawal erases at once; this catches those withdrawn
+    before it did); return (requests erased, attachment files deleted). Attachments left on an
     already erased request go too. Files are deleted after commit: a rolled-back run leaves
     them in place."""
     now = now or timezone.now()
     due = ExpertiseRequest.objects.filter(content_erased_at__isnull=True).filter(
-        Q(answered_at__lt=now - dt.timedelta(days=EXPERTISE_AFTER_ANSWER_DAYS))
+        Q(status=ExpertiseRequest.Status.WITHDRAWN)
+        | Q(answered_at__lt=now - dt.timedelta(days=EXPERTISE_AFTER_ANSWER_DAYS))
         | Q(
             answered_at__isnull=True,
             asked_at__lt=now - dt.timedelta(days=EXPERTISE_UNANSWERED_DAYS),
@@ -126,11 +133,11 @@ def expertise_contents_erase(*, now: dt.datetime | None = None) -> tuple[int, in
         attachments = ExpertiseAttachment.objects.filter(request__content_erased_at__isnull=False)
         names = [name for name in attachments.values_list("file", flat=True) if name]
         attachments.delete()
-        transaction.on_commit(lambda: _delete_files(names))
+        transaction.on_commit(lambda: delete_attachment_files(names))
     return erased, len(names)
 
 
-def _delete_files(names: list[str]) -> None:
+def delete_attachment_files(names: list[str]) -> None:
     storage = ExpertiseAttachment._meta.get_field("file").storage
     for name in names:
         try:
@@ -155,15 +162,24 @@ def patients_anonymise(*, now: dt.datetime | None = None) -> int:
         .exclude(expertise_requests__answered_at__gte=cutoff)
     )
     with transaction.atomic():
-        ids = list(due.values_list("pk", flat=True))
-        if not ids:
-            return 0
-        Booking.objects.filter(teleconsultation__patient_id__in=ids).update(
-            person_name=ANONYMISED_NAME, person_phone="", person_email=""
+        return patient_records_anonymise(
+            patient_ids=list(due.values_list("pk", flat=True)), now=now
         )
-        return Patient.objects.filter(pk__in=ids).update(
-            display_name=ANONYMISED_NAME, updated_at=now
-        )
+
+
+def patient_records_anonymise(*, patient_ids: list[int], now: dt.datetime) -> int:
+    """Replace the name of these patients by ANONYMISED_NAME, on the patient and in the
+    bookings of their consultations (phone and e-mail cleared); return how many patients
+    changed. The one place that says what anonymising removes: the scheduled rule above and
+    the erasure on request (services/patients.py) both call it, inside their transaction."""
+    if not patient_ids:
+        return 0
+    Booking.objects.filter(teleconsultation__patient_id__in=patient_ids).update(
+        person_name=ANONYMISED_NAME, person_phone="", person_email=""
+    )
+    return Patient.objects.filter(pk__in=patient_ids).update(
+        display_name=ANONYMISED_NAME, updated_at=now
+    )
 
 
 def incident_causes_clear(*, now: dt.datetime | None = None) -> int:

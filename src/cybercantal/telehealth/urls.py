@@ -1,7 +1,16 @@
 """/telesante/: each views module brings its own urlpatterns."""
 
 from . import views
-from .views import acts, connectivity, consultations, economics, expertise, network
+from .views import (
+    acts,
+    connectivity,
+    consultations,
+    economics,
+    expertise,
+    network,
+    patients,
+    zoning,
+)
 
 app_name = "telehealth"
 urlpatterns = [
@@ -12,4 +21,6 @@ urlpatterns = [
     *acts.urlpatterns,
     *expertise.urlpatterns,
     *economics.urlpatterns,
+    *patients.urlpatterns,
+    *zoning.urlpatterns,
 ]

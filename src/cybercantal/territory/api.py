@@ -9,8 +9,10 @@ scope places to what the caller may see.
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
-from ninja.errors import HttpError, ValidationError
+from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
+
+from cybercantal.core.api_errors import parameter_error
 
 from .schemas import (
     CommuneDetail,
@@ -57,20 +59,6 @@ class Pagination(LimitOffsetPagination):
         offset: int = Field(0, ge=0, le=1_000_000, description="Éléments à sauter.")
 
 
-def _invalid(field: str, message: str) -> ValidationError:
-    """A 422 for one query parameter, in the shape pydantic gives its own value errors."""
-    return ValidationError(
-        [
-            {
-                "loc": ("query", field),
-                "msg": message,
-                "type": "value_error",
-                "ctx": {"error": message},
-            }
-        ]
-    )
-
-
 def _actor(request: HttpRequest):
     return request.auth  # the user, or AnonymousUser: set by the public authentication
 
@@ -79,7 +67,7 @@ def _existing_commune(field: str, insee_code: str):
     # From the list selector, which defers the outline: a filter needs only the coordinates.
     commune = commune_list().filter(insee_code=insee_code).first()
     if commune is None:
-        raise _invalid(field, _("Commune inconnue : %(code)s.") % {"code": insee_code})
+        raise parameter_error(field, _("Commune inconnue : %(code)s.") % {"code": insee_code})
     return commune
 
 
@@ -94,7 +82,7 @@ def _existing_commune(field: str, insee_code: str):
 @paginate(Pagination)
 def communes(request: HttpRequest, filters: Query[CommuneFilters]):
     if filters.epci and not epci_list().filter(siren=filters.epci).exists():
-        raise _invalid("epci", _("EPCI inconnu : %(siren)s.") % {"siren": filters.epci})
+        raise parameter_error("epci", _("EPCI inconnu : %(siren)s.") % {"siren": filters.epci})
     return commune_list(name=filters.name, postal_code=filters.postal_code, epci_siren=filters.epci)
 
 
@@ -154,13 +142,13 @@ def place_kinds(request: HttpRequest):
 @paginate(Pagination)
 def places(request: HttpRequest, filters: Query[PlaceFilters]):
     if filters.near and filters.radius_km is None:
-        raise _invalid("radius_km", _("Indiquez un rayon (radius_km) avec near."))
+        raise parameter_error("radius_km", _("Indiquez un rayon (radius_km) avec near."))
     if filters.radius_km is not None and not filters.near:
-        raise _invalid("near", _("Indiquez la commune de départ (near) avec radius_km."))
+        raise parameter_error("near", _("Indiquez la commune de départ (near) avec radius_km."))
     if filters.kind and filters.kind not in (
         codes := list(place_kind_list().values_list("code", flat=True))
     ):
-        raise _invalid(
+        raise parameter_error(
             "kind",
             _("Type de lieu inconnu : %(kind)s. Types connus : %(codes)s.")
             % {"kind": filters.kind, "codes": ", ".join(codes)},

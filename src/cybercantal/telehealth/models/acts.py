@@ -35,7 +35,7 @@ class ActTariff(models.Model):
     valid_from = models.DateField(_("en vigueur du"))
     valid_until = models.DateField(_("jusqu'au (inclus)"), null=True, blank=True)
     yearly_cap_per_patient = models.PositiveSmallIntegerField(
-        _("plafond par patient et par an"),
+        _("plafond par an, par professionnel et par patient"),
         null=True,
         blank=True,
         help_text=_("Vide : pas de plafond."),

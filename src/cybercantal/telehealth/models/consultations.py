@@ -94,6 +94,18 @@ class Consultation(TimeStampedModel, DemoFlagModel):
         choices=TransportMode.choices,
         default=TransportMode.LIGHT_VEHICLE,
     )
+    # The trip a done teleconsultation avoided, copied from the site when it is closed: a
+    # later change of reference hospital or of distance does not rewrite past months.
+    trip_km = models.DecimalField(
+        _("distance aller vers l'hôpital (km)"),
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
+    )
+    trip_minutes = models.PositiveIntegerField(
+        _("durée aller vers l'hôpital (minutes)"), null=True, blank=True
+    )
     is_emergency = models.BooleanField(_("urgence"), default=False)
     last_in_person_visit_within_12_months = models.BooleanField(
         _("vu(e) en présentiel par ce médecin dans les 12 derniers mois"), default=False

@@ -52,6 +52,7 @@ class ExpertiseRequest(TimeStampedModel, DemoFlagModel):
     )
     asked_at = models.DateTimeField(_("posée le"), default=timezone.now, db_index=True)
     answered_at = models.DateTimeField(_("répondue le"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("retirée le"), null=True, blank=True)
     content_erased_at = models.DateTimeField(_("contenu effacé le"), null=True, blank=True)
 
     class Meta:

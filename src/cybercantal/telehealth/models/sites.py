@@ -107,6 +107,9 @@ class Site(TimeStampedModel, DemoFlagModel):
     )
     opened_on = models.DateField(_("en service depuis"), null=True, blank=True)
     is_active = models.BooleanField(_("en service"), default=True)
+    # The last day in service, kept when a site is taken out of service so that the months it
+    # served keep their share of the network's costs (selectors/economics.py).
+    closed_on = models.DateField(_("hors service depuis le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("site de téléconsultation")

@@ -185,14 +185,51 @@ def acts_filtered(
         year, number = month
         rows = rows.filter(performed_on__year=year, performed_on__month=number)
     if site is not None:
-        rows = rows.filter(
-            Q(consultation__site=site) | Q(consultation__isnull=True, patient__site=site)
-        )
+        rows = rows.filter(_at_site(site))
     return rows.select_related(
         "professional__telehealth_practitioner",
         "consultation__site__place",
         "patient__site__place",
     ).order_by("performed_on", "code", "pk")
+
+
+def _at_site(site: Site | int) -> Q:
+    """An act's site: its consultation's, or for a téléexpertise the patient's."""
+    return Q(consultation__site=site) | Q(consultation__isnull=True, patient__site=site)
+
+
+# What an act's JSON shows, joined so that a page of acts costs the same queries as one act.
+ACT_RELATED = ("professional", "tariff", "consultation__site__place", "patient__site__place")
+
+
+def act_list(
+    actor,
+    *,
+    year: int | None = None,
+    month: int | None = None,
+    site_id: int | None = None,
+    code: str = "",
+    role: str = "",
+) -> QuerySet[Act]:
+    """acts_for(actor) (the scope of the list page and the export, nothing wider) narrowed by
+    year, month, site (as acts_filtered counts it), code and role, newest first."""
+    rows = acts_for(actor)
+    if year is not None:
+        rows = rows.filter(performed_on__year=year)
+    if month is not None:
+        rows = rows.filter(performed_on__month=month)
+    if site_id is not None:
+        rows = rows.filter(_at_site(site_id))
+    if code:
+        rows = rows.filter(code=code)
+    if role:
+        rows = rows.filter(role=role)
+    return rows.select_related(*ACT_RELATED).order_by("-performed_on", "-pk")
+
+
+def act_get(actor, act_id: int) -> Act | None:
+    """The act if acts_for(actor) holds it, else None (shown as a 404)."""
+    return acts_for(actor).select_related(*ACT_RELATED).filter(pk=act_id).first()
 
 
 def export_sites(actor) -> QuerySet[Site]:
@@ -277,22 +314,26 @@ class ExpertiseFigures:
     open: int
     median_hours: float | None
     mean_hours: float | None
+    withdrawn: int = 0
 
 
 def expertise_figures(*, since: dt.datetime | None = None) -> ExpertiseFigures:
+    """Counts per state and the time to answer, over the answered requests only: a withdrawn
+    request was never answered and says nothing about how fast experts answer."""
     rows = ExpertiseRequest.objects.all()
     if since is not None:
         rows = rows.filter(asked_at__gte=since)
     delays = [
         (answered - asked).total_seconds() / 3600
-        for asked, answered in rows.filter(answered_at__isnull=False).values_list(
-            "asked_at", "answered_at"
-        )
+        for asked, answered in rows.filter(
+            status=ExpertiseRequest.Status.ANSWERED, answered_at__isnull=False
+        ).values_list("asked_at", "answered_at")
     ]
     return ExpertiseFigures(
         total=rows.count(),
         answered=len(delays),
         open=rows.filter(status=ExpertiseRequest.Status.OPEN).count(),
+        withdrawn=rows.filter(status=ExpertiseRequest.Status.WITHDRAWN).count(),
         median_hours=round(statistics.median(delays), 1) if delays else None,
         mean_hours=round(statistics.fmean(delays), 1) if delays else None,
     )

@@ -23,21 +23,23 @@ Definitions (the page, the CSV and the PDF say them in French):
   - yearly: amount / 12 in each month from `starts_on` to `ends_on` (open-ended if empty).
   Grants (category "subvention") spread the same way and are subtracted.
 - Network costs (CostEntry without a site) are shared equally among the sites in service that
-  month: a site is in service in a month when it is marked in service (Site.is_active) and
-  was opened (Site.opened_on) on or before the month's last day, or has no opening date. A
-  site taken out of service therefore no longer carries a share, past months included: the
-  model has no closing date. Equal shares keep the rule easy to explain and to check; a month
-  without any site in service leaves its network costs to the network alone. The network's
+  month: a site is in service in a month when it was opened (Site.opened_on) on or before the
+  month's last day, or has no opening date, and was not taken out of service (Site.closed_on,
+  its last day in service) before the month's first day. A site taken out of service keeps its
+  share of the months it served; one marked out of service without a date (none should be:
+  services set it) carries none. Equal shares keep the rule easy to explain and to check; a
+  month without any site in service leaves its network costs to the network alone. The network's
   figures are the sum of its sites' plus the network costs (whole, not shares).
 - Net cost = costs − grants; cost per act = net cost / teleconsultations done.
 - Transport avoided: each teleconsultation done avoids a round trip to the site's reference
-  hospital: 2 × Site.hospital_distance_km kilometres and 2 × Site.hospital_travel_minutes of the
-  patient's time, priced with the TransportTariff in force on the consultation's day for its
-  `transport_avoided` mode: per trip, the flat fee plus the price per km beyond the first
-  INCLUDED_KM km (the forfait départemental includes them); a mode without a flat fee (the
-  patient's car) pays every km. Twice that per round trip. The site's current distance is used
-  for every month. A consultation whose mode has no tariff in force that day counts in the
-  kilometres and hours but not in the euros (`unpriced`, shown as a warning).
+  hospital: 2 × its one-way distance and 2 × its one-way travel time, those of the site on the
+  day the consultation was closed (Consultation.trip_km / trip_minutes; the site's current ones
+  when they were not recorded), priced with the TransportTariff in force on the
+  consultation's day for its `transport_avoided` mode: per trip, the flat fee plus the price
+  per km beyond the first INCLUDED_KM km (the forfait départemental includes them); a mode
+  without a flat fee (the patient's car) pays every km. Twice that per round trip. A
+  consultation whose mode has no tariff in force that day counts in the kilometres and hours
+  but not in the euros (`unpriced`, shown as a warning).
 - Break-even volume: the number of teleconsultations per month whose transport avoided pays
   the net cost: (net cost of the months counted / number of months) / average € avoided per
   teleconsultation. When no teleconsultation was done, that average is estimated with a VSL
@@ -46,8 +48,9 @@ Definitions (the page, the CSV and the PDF say them in French):
   at least that volume.
 
 Cost: five queries whatever the volume — the sites, the transport tariffs, the cost entries,
-the consultations grouped by site, mode and status with one conditional count per period of
-constant tariff (months cut at tariff changes), and the acts grouped by month, code and role.
+the consultations grouped by site, mode and status with conditional sums per period of
+constant tariff (months cut at tariff changes: count, km, km beyond the included ones and
+minutes), and the acts grouped by month, code and role.
 Python then works on tens of rows, never on one row per consultation or act.
 """
 
@@ -61,8 +64,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import Count, IntegerField, Q, QuerySet, Sum
-from django.db.models.functions import Cast, ExtractMonth, Substr
+from django.db.models import Count, DecimalField, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Cast, Coalesce, ExtractMonth, Greatest, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -180,6 +183,29 @@ def trip_price(tariff: TransportTariff, distance_km: Decimal) -> Decimal:
 
 def round_trip_price(tariff: TransportTariff, distance_km: Decimal) -> Decimal:
     return 2 * trip_price(tariff, distance_km)
+
+
+@dataclass(frozen=True)
+class _Trips:
+    """Several one-way trips summed: how many, their km, and their km beyond the INCLUDED_KM
+    of each (what the per-km price of a tariff with a flat fee applies to)."""
+
+    count: int
+    km: Decimal
+    km_beyond_included: Decimal
+
+    def round_trips_price(self, tariff: TransportTariff) -> Decimal:
+        """The sum of round_trip_price over the trips, from the sums alone."""
+        if tariff.flat_fee > 0:
+            return 2 * (self.count * tariff.flat_fee + tariff.per_km * self.km_beyond_included)
+        return 2 * tariff.per_km * self.km
+
+
+def _decimal(value) -> Decimal:
+    """A SQL sum as a Decimal (SQLite may hand back a float or an int)."""
+    if value is None:
+        return ZERO
+    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 def tariff_on(tariffs: list[TransportTariff], mode: str, day: dt.date) -> TransportTariff | None:
@@ -393,10 +419,15 @@ class _SiteRow:
     distance_km: Decimal
     travel_minutes: int
     opened_on: dt.date | None
+    closed_on: dt.date | None
     is_active: bool
 
-    def in_service(self, month_end: dt.date) -> bool:
-        return self.is_active and (self.opened_on is None or self.opened_on <= month_end)
+    def in_service(self, month_start: dt.date, month_end: dt.date) -> bool:
+        """In service on at least one day of the month (see the module's docstring)."""
+        if not self.is_active and self.closed_on is None:
+            return False
+        opened = self.opened_on is None or self.opened_on <= month_end
+        return opened and (self.closed_on is None or month_start <= self.closed_on)
 
 
 def _month_of(field_name: str):
@@ -437,21 +468,23 @@ def _compute(*, year: int, site_id: int | None, today: dt.date) -> EconomicsRepo
     after = _month_start(_index(months[-1]) + 1)
     last_day = after - dt.timedelta(days=1)
     month_ends = [_month_end(_index(m)) for m in months]
+    month_spans = list(zip(months, month_ends, strict=True))
 
     # 1. Every site (the in-service count of each month needs them all).
     all_sites = [
-        _SiteRow(pk, name, distance, minutes, opened_on, active)
-        for pk, name, distance, minutes, opened_on, active in Site.objects.values_list(
+        _SiteRow(*row)
+        for row in Site.objects.values_list(
             "pk",
             "place__name",
             "hospital_distance_km",
             "hospital_travel_minutes",
             "opened_on",
+            "closed_on",
             "is_active",
         ).order_by("place__name", "pk")
     ]
     scope = [s for s in all_sites if site_id is None or s.pk == site_id]
-    in_service = [sum(1 for s in all_sites if s.in_service(end)) for end in month_ends]
+    in_service = [sum(1 for s in all_sites if s.in_service(*span)) for span in month_spans]
 
     # 2. Transport tariffs in force at some point of the months.
     tariffs = list(
@@ -490,22 +523,25 @@ def _compute(*, year: int, site_id: int | None, today: dt.date) -> EconomicsRepo
                     figures.own_costs += amount
     for site in scope:
         for i, figures in enumerate(per_site[site.pk]):
-            if in_service[i] and site.in_service(month_ends[i]):
+            if in_service[i] and site.in_service(*month_spans[i]):
                 figures.network_costs = network_costs[i] / in_service[i]
                 figures.network_grants = network_grants[i] / in_service[i]
 
-    # 4. Teleconsultations done: one conditional count per period of constant tariff.
+    # 4. Teleconsultations done: conditional sums per period of constant tariff.
     periods = _periods(months, tariffs)
-    counts = {
-        f"p{i}": Count(
-            "pk",
-            filter=Q(
-                scheduled_start__gte=_local_midnight(period.start),
-                scheduled_start__lt=_local_midnight(period.end),
-            ),
+    km = Coalesce("trip_km", "site__hospital_distance_km")
+    km_beyond = Greatest(km - Value(INCLUDED_KM), Value(ZERO), output_field=DecimalField())
+    minutes = Coalesce("trip_minutes", "site__hospital_travel_minutes")
+    sums = {}
+    for i, period in enumerate(periods):
+        within = Q(
+            scheduled_start__gte=_local_midnight(period.start),
+            scheduled_start__lt=_local_midnight(period.end),
         )
-        for i, period in enumerate(periods)
-    }
+        sums[f"n{i}"] = Count("pk", filter=within)
+        sums[f"km{i}"] = Sum(km, filter=within)
+        sums[f"beyond{i}"] = Sum(km_beyond, filter=within)
+        sums[f"min{i}"] = Sum(minutes, filter=within)
     consultations = Consultation.objects.filter(
         status__in=DONE_STATUSES,
         scheduled_start__gte=_local_midnight(first_day),
@@ -513,21 +549,14 @@ def _compute(*, year: int, site_id: int | None, today: dt.date) -> EconomicsRepo
     )
     if site_id is not None:
         consultations = consultations.filter(site_id=site_id)
-    rows = consultations.values("site_id", "transport_avoided", "status").annotate(**counts)
+    rows = consultations.values("site_id", "transport_avoided", "status").annotate(**sums)
     sites_by_pk = {s.pk: s for s in scope}
     in_force: dict[tuple[str, int], TransportTariff | None] = {}
-    prices: dict[tuple[int, int], Decimal] = {}
 
-    def _price(site: _SiteRow, mode: str, period_index: int) -> Decimal | None:
-        """The round trip of `site` by `mode` during a period, each computed once."""
+    def _tariff(mode: str, period_index: int) -> TransportTariff | None:
         if (mode, period_index) not in in_force:
             in_force[mode, period_index] = tariff_on(tariffs, mode, periods[period_index].start)
-        tariff = in_force[mode, period_index]
-        if tariff is None:
-            return None
-        if (site.pk, tariff.pk) not in prices:
-            prices[site.pk, tariff.pk] = round_trip_price(tariff, site.distance_km)
-        return prices[site.pk, tariff.pk]
+        return in_force[mode, period_index]
 
     for row in rows.order_by():
         site = sites_by_pk.get(row["site_id"])
@@ -536,18 +565,19 @@ def _compute(*, year: int, site_id: int | None, today: dt.date) -> EconomicsRepo
         figures_of_site = per_site[site.pk]
         incident = row["status"] == Consultation.Status.INCIDENT
         for i, period in enumerate(periods):
-            n = row[f"p{i}"]
+            n = row[f"n{i}"]
             if not n:
                 continue
             figures = figures_of_site[period.month]
             figures.consultations += n
             if incident:
                 figures.incidents += n
-            figures.km_avoided += 2 * n * site.distance_km
-            figures.minutes_saved += 2 * n * site.travel_minutes
-            price = _price(site, row["transport_avoided"], i)
-            if price is not None:
-                figures.transport_avoided += n * price
+            trips = _Trips(n, _decimal(row[f"km{i}"]), _decimal(row[f"beyond{i}"]))
+            figures.km_avoided += 2 * trips.km
+            figures.minutes_saved += 2 * int(row[f"min{i}"] or 0)
+            tariff = _tariff(row["transport_avoided"], i)
+            if tariff is not None:
+                figures.transport_avoided += trips.round_trips_price(tariff)
                 figures.priced += n
 
     # The scope's months: the site's own, or the sum of the sites plus the whole network costs.
@@ -595,7 +625,7 @@ def _compute(*, year: int, site_id: int | None, today: dt.date) -> EconomicsRepo
                 name=site.name,
                 distance_km=site.distance_km,
                 travel_minutes=site.travel_minutes,
-                in_service=site.in_service(last_day),
+                in_service=site.in_service(*month_spans[-1]),
                 total=site_total,
                 break_even=_break_even(site_total, count, tariffs, last_day, site.distance_km),
             )
@@ -603,7 +633,7 @@ def _compute(*, year: int, site_id: int | None, today: dt.date) -> EconomicsRepo
     if site_id is not None:
         distance = scope[0].distance_km
     else:
-        serving = [s.distance_km for s in scope if s.in_service(last_day)] or [
+        serving = [s.distance_km for s in scope if s.in_service(*month_spans[-1])] or [
             s.distance_km for s in scope
         ]
         distance = sum(serving, ZERO) / len(serving) if serving else ZERO

@@ -5,8 +5,11 @@ themself or through a coordinator of the site. Téléexpertise acts (TE2, RQD) a
 the expert answers (services/expertise.py) through the same `record_act`.
 
 Guarantees: the tariff is the one in force on the day of the act and its amount is copied on
-the act; a code's yearly cap per patient and calendar year is never exceeded, even by
-concurrent requests (the patient's row is locked while counting); one act per professional and
+the act; a code's yearly cap is never exceeded, even by concurrent requests (the patient's row
+is locked while counting). The cap counts the acts of one professional for one patient in a
+calendar year, as the convention words it for the téléexpertise (« 4 actes par an, par
+médecin requis, pour un même patient », and likewise per requesting doctor): another doctor
+asked about the same patient has caps of their own; one act per professional and
 session; every refusal is a French message and writes nothing."""
 
 from __future__ import annotations
@@ -34,13 +37,15 @@ from ..selectors.acts import (
 
 
 class CapReached(BookingRuleError):
-    """The patient already has as many acts of this code this year as the cap allows."""
+    """The professional already billed as many acts of this code for the patient this year as
+    the cap allows."""
 
 
-def cap_message(*, code: str, cap: int, year: int) -> str:
+def cap_message(*, code: str, cap: int, year: int, professional) -> str:
     return _(
-        "%(code)s : déjà %(cap)s actes pour ce patient en %(year)s, c'est le plafond annuel."
-    ) % {"code": code, "cap": cap, "year": year}
+        "%(code)s : %(name)s a déjà facturé %(cap)s actes pour ce patient en %(year)s, c'est le "
+        "plafond annuel par professionnel et par patient."
+    ) % {"code": code, "cap": cap, "year": year, "name": user_label(professional)}
 
 
 def record_act(
@@ -60,10 +65,20 @@ def record_act(
     cap = tariff.yearly_cap_per_patient
     if cap is not None:
         used = Act.objects.filter(
-            patient=patient, code=tariff.code, performed_on__year=performed_on.year
+            patient=patient,
+            professional=professional,
+            code=tariff.code,
+            performed_on__year=performed_on.year,
         ).count()
         if used >= cap:
-            raise CapReached(cap_message(code=tariff.code, cap=cap, year=performed_on.year))
+            raise CapReached(
+                cap_message(
+                    code=tariff.code,
+                    cap=cap,
+                    year=performed_on.year,
+                    professional=professional,
+                )
+            )
     act = Act.objects.create(
         consultation=consultation,
         expertise=expertise,

@@ -28,7 +28,11 @@ from ..models import (
     Specialty,
     TransportMode,
 )
-from ..perms import may_book_at, may_run_session
+from ..perms import may_book_at, may_cancel_consultation
+from ..retention import ANONYMISED_NAME
+
+# A slot further ahead is a typing error (or a crafted request), never a plan.
+BOOKING_HORIZON_DAYS = 366
 
 
 def missing_devices(site: Site, specialty: Specialty) -> list[str]:
@@ -96,6 +100,12 @@ def consultation_book(
     now = now or timezone.now()
     if not may_book_at(actor, site):
         raise BookingForbidden(_("Vous ne pouvez pas réserver de téléconsultation sur ce site."))
+    if start > now + dt.timedelta(days=BOOKING_HORIZON_DAYS):  # the engine refuses the past
+        raise BookingRuleError(_("Une téléconsultation se réserve au plus un an à l'avance."))
+    if patient.display_name == ANONYMISED_NAME:
+        raise BookingRuleError(
+            _("Ce patient a été anonymisé : enregistrez-le de nouveau s'il revient sur le site.")
+        )
     if not site.is_active:
         raise BookingRuleError(_("Ce site n'est pas en service."))
     if not practitioner.is_active or not practitioner.specialties.filter(pk=specialty.pk).exists():
@@ -122,7 +132,9 @@ def consultation_book(
             resources=resources,
             start=start,
             end=end,
-            person=PersonDetails(name=patient.display_name, phone=""),
+            # The reference, not the name: the booking engine's own pages never name a
+            # patient (only telehealth's pages do, to those who may see the consultation).
+            person=PersonDetails(name=patient.reference, phone=""),
             channel=Booking.Channel.DESK,
             now=now,
         )
@@ -146,12 +158,13 @@ def consultation_book(
 
 
 def consultation_cancel(*, actor, consultation: Consultation, reason: str = "") -> Consultation:
-    if not may_run_session(actor, consultation) and not may_book_at(actor, consultation.site):
+    if not may_cancel_consultation(actor, consultation):
         raise BookingForbidden(_("Vous ne pouvez pas annuler cette téléconsultation."))
     if consultation.status != Consultation.Status.PLANNED:
         raise BookingRuleError(_("Cette téléconsultation est déjà clôturée."))
     with transaction.atomic():
-        booking_cancel(actor=actor, booking=consultation.booking, reason=reason)
+        with telehealth_booking_flow():  # the engine's change guard lets this one through
+            booking_cancel(actor=actor, booking=consultation.booking, reason=reason)
         consultation.status = Consultation.Status.CANCELLED
         consultation.save(update_fields=["status", "updated_at"])
         audit_log(actor=actor, action="telehealth.consultation_cancel", target=consultation)

@@ -1,7 +1,8 @@
 """Téléexpertise: a practitioner (the requesting doctor) asks an expert practitioner of a
 specialty a question about a patient, with attachments; the expert answers. Answering codes
 the expert's act (TE2) and the requesting doctor's (RQD) at the tariffs in force that day,
-within their yearly caps per patient.
+within their yearly caps per patient. The requesting doctor may withdraw a request the expert
+has not answered yet: it is then closed, its content erased at once and no act is coded.
 
 The question, the answer and the attachments are clinical: only the two doctors reach them
 (selectors/acts.py), attachments are accepted only as PDF, JPEG or PNG recognised by their
@@ -19,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cybercantal.booking.errors import BookingForbidden, BookingRuleError
 from cybercantal.core.audit import audit_log
@@ -32,6 +34,7 @@ from ..models import (
     Practitioner,
     Specialty,
 )
+from ..retention import delete_attachment_files
 from ..selectors.acts import expertise_patients, practitioner_of, tariff_in_force
 from .acts import record_act
 
@@ -44,6 +47,12 @@ ATTACHMENT_SIGNATURES = (
     (b"%PDF-", "pdf", "application/pdf"),
     (b"\xff\xd8\xff", "jpg", "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n", "png", "image/png"),
+)
+# Why a request is withdrawn: a closed list, never free text, so that no health data is kept.
+WITHDRAW_REASONS = (
+    ("plus_necessaire", gettext_lazy("Plus nécessaire")),
+    ("autre_confrere", gettext_lazy("Adressée à un autre confrère")),
+    ("erreur_saisie", gettext_lazy("Erreur de saisie")),
 )
 CONTENT_TYPES = {extension: content_type for _sig, extension, content_type in ATTACHMENT_SIGNATURES}
 
@@ -229,12 +238,15 @@ def expertise_answer(
             .select_related("requester__user", "expert__user", "patient")
             .get(pk=request.pk)
         )
-        if request.content_erased_at is not None:
-            raise BookingRuleError(_("Le contenu de cette téléexpertise a été effacé."))
+        # Under the row lock: a withdrawal racing this answer is either seen here or waits.
         if request.status == ExpertiseRequest.Status.ANSWERED:
             raise BookingRuleError(_("Cette téléexpertise a déjà reçu sa réponse."))
         if request.status != ExpertiseRequest.Status.OPEN:
-            raise BookingRuleError(_("Cette téléexpertise a été retirée par le demandeur."))
+            raise BookingRuleError(
+                _("Cette téléexpertise a été retirée par le médecin requérant : plus de réponse.")
+            )
+        if request.content_erased_at is not None:
+            raise BookingRuleError(_("Le contenu de cette téléexpertise a été effacé."))
         request.answer = answer
         request.answered_at = now
         request.status = ExpertiseRequest.Status.ANSWERED
@@ -259,3 +271,61 @@ def expertise_answer(
             else:
                 result.not_coded.append(refusal)
     return result
+
+
+def expertise_withdraw(
+    *, actor, request: ExpertiseRequest, reason: str = "", now: dt.datetime | None = None
+) -> ExpertiseRequest:
+    """The requesting doctor withdraws a request the expert has not answered: it becomes
+    WITHDRAWN with its time, and since nobody will answer it, its question and attachments are
+    erased at once (files deleted after commit). No act is coded. `reason` is one of
+    WITHDRAW_REASONS or empty, never free text. Refuses, writing nothing: anyone but the
+    requesting doctor, an answered or already withdrawn request. The row lock makes a
+    withdrawal and an answer racing each other end with exactly one of them done."""
+    now = now or timezone.now()
+    if reason not in {"", *dict(WITHDRAW_REASONS)}:
+        raise BookingRuleError(_("Choisissez un motif de retrait dans la liste."))
+    requester = practitioner_of(actor)
+    if requester is None or requester.pk != request.requester_id:
+        raise BookingForbidden(
+            _("Seul le médecin qui a demandé cette téléexpertise peut la retirer.")
+        )
+    with transaction.atomic():
+        request = ExpertiseRequest.objects.select_for_update().get(pk=request.pk)
+        if request.status == ExpertiseRequest.Status.ANSWERED:
+            raise BookingRuleError(
+                _(
+                    "Demande déjà répondue : le médecin sollicité a donné son avis, elle ne "
+                    "peut plus être retirée."
+                )
+            )
+        if request.status != ExpertiseRequest.Status.OPEN:
+            raise BookingRuleError(_("Cette téléexpertise a déjà été retirée."))
+        request.status = ExpertiseRequest.Status.WITHDRAWN
+        request.withdrawn_at = now
+        request.question = ""
+        request.answer = ""
+        # An open request past its retention period keeps the day it was erased.
+        request.content_erased_at = request.content_erased_at or now
+        request.save(
+            update_fields=[
+                "status",
+                "withdrawn_at",
+                "question",
+                "answer",
+                "content_erased_at",
+                "updated_at",
+            ]
+        )
+        attachments = ExpertiseAttachment.objects.filter(request=request)
+        names = [name for name in attachments.values_list("file", flat=True) if name]
+        attachments.delete()
+        # As the retention job does: a rolled-back withdrawal leaves the files in place.
+        transaction.on_commit(lambda: delete_attachment_files(names))
+        audit_log(
+            actor=actor,
+            action="telehealth.expertise_withdraw",
+            target=request,
+            data={"reason": reason, "attachments_deleted": len(names)},
+        )
+    return request

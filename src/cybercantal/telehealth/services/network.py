@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cybercantal.accounts.models import Membership, Role
@@ -207,6 +208,25 @@ SPECIALTY_MAX_MINUTES = 120
 SPECIALTY_STEP_MINUTES = 15
 
 
+def _closing_day(*, is_active: bool, opened_on, closed_on):
+    """The last day in service asked for, checked: none for a site in service, never in the
+    future nor before the opening."""
+    if is_active or closed_on is None:
+        return None
+    if closed_on > timezone.localdate():
+        raise BookingRuleError(
+            _(
+                "Le dernier jour en service ne peut pas être dans le futur : mettez le site hors "
+                "service le jour venu."
+            )
+        )
+    if opened_on is not None and closed_on < opened_on:
+        raise BookingRuleError(
+            _("Le dernier jour en service ne peut pas précéder la mise en service.")
+        )
+    return closed_on
+
+
 def _clean_site_fields(*, kind: str, connection: str) -> None:
     if kind not in Site.Kind.values:
         raise BookingRuleError(_("Type de site inconnu."))
@@ -252,12 +272,17 @@ def site_update(
     coordinators=(),
     opened_on=None,
     is_active: bool = True,
+    closed_on=None,
 ) -> Site:
     """Change a site's description (not its place: the bookable cart belongs to it). An
     empty distance is estimated from the coordinates (distance_to_hospital), an empty travel
-    time from the distance; `coordinators` is the full list (those left out are removed)."""
+    time from the distance; `coordinators` is the full list (those left out are removed).
+    Taking a site out of service keeps its last day in service (`closed_on`, today when not
+    given) so that the economics of the months it served stay as they were; putting it back
+    in service clears it."""
     _require_staff(actor)
     _clean_site_fields(kind=kind, connection=connection)
+    closed_on = _closing_day(is_active=is_active, opened_on=opened_on, closed_on=closed_on)
     hospital, distance_km, travel_minutes = _hospital_trip(
         site.place, hospital=hospital, distance_km=distance_km, travel_minutes=travel_minutes
     )
@@ -270,7 +295,10 @@ def site_update(
             "hospital_distance_km": str(site.hospital_distance_km),
             "connection": site.connection,
             "is_active": site.is_active,
+            "closed_on": site.closed_on.isoformat() if site.closed_on else None,
         }
+        if not is_active and not site.is_active and closed_on is None:
+            closed_on = site.closed_on  # still out of service: the day it left stays
         site.kind = kind
         site.reference_hospital = hospital
         site.hospital_distance_km = distance_km
@@ -278,6 +306,7 @@ def site_update(
         site.connection = connection
         site.opened_on = opened_on
         site.is_active = is_active
+        site.closed_on = None if is_active else (closed_on or timezone.localdate())
         site.save()
         current = {user.pk: user for user in site.coordinators.all()}
         for pk, user in current.items():

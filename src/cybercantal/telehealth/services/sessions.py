@@ -18,6 +18,7 @@ from cybercantal.booking.errors import BookingForbidden, BookingRuleError
 from cybercantal.booking.services import booking_mark_attended, booking_mark_no_show
 from cybercantal.core.audit import audit_log
 
+from ..booking_guard import telehealth_booking_flow
 from ..models import Consultation, DeviceKind, Incident
 from ..perms import may_run_session
 from ..selectors.consultations import latest_connectivity_test
@@ -50,6 +51,36 @@ def _refuse_if_over(consultation: Consultation) -> None:
         raise BookingRuleError(
             _("Cette téléconsultation est déjà clôturée (%(status)s).")
             % {"status": consultation.get_status_display().lower()}
+        )
+
+
+# Best first: a test that allows one channel allows the ones after it.
+CHANNEL_ORDER = [
+    Consultation.Channel.VIDEO,
+    Consultation.Channel.AUDIO,
+    Consultation.Channel.PHONE,
+]
+
+
+def _refuse_channel_beyond_test(consultation: Consultation, channel: str) -> None:
+    """The checklist's connectivity test says which channel the site's line carries: a session
+    recorded as held through a better one than that was not prepared by the test (a line can
+    improve: run the test again and save the checklist)."""
+    test = consultation.connectivity_test
+    if test is None or test.recommendation not in CHANNEL_ORDER:
+        return
+    if CHANNEL_ORDER.index(channel) < CHANNEL_ORDER.index(test.recommendation):
+        raise BookingRuleError(
+            _(
+                "Le test de connexion de la liste de vérification (%(day)s) recommandait : "
+                "%(recommendation)s. Indiquez le moyen réellement utilisé ; si la connexion "
+                "s'est améliorée, refaites le test puis enregistrez de nouveau la liste de "
+                "vérification."
+            )
+            % {
+                "day": timezone.localtime(test.measured_at).strftime("%d/%m/%Y %H:%M"),
+                "recommendation": test.get_recommendation_display().lower(),
+            }
         )
 
 
@@ -149,14 +180,28 @@ def consultation_close(
                     "test de connexion) : complétez-la avant d'indiquer la séance réalisée."
                 )
             )
+        if held:
+            _refuse_channel_beyond_test(consultation, channel)
         mark = booking_mark_attended if held else booking_mark_no_show
-        mark(actor=actor, booking=consultation.booking, now=now)
+        with telehealth_booking_flow():  # the engine's change guard lets this one through
+            mark(actor=actor, booking=consultation.booking, now=now)
         consultation.status = status
         consultation.channel = channel
         consultation.closed_at = now
         consultation.closed_by = actor
+        # The trip avoided is the one of the day: later changes to the site keep past months.
+        consultation.trip_km = consultation.site.hospital_distance_km
+        consultation.trip_minutes = consultation.site.hospital_travel_minutes
         consultation.save(
-            update_fields=["status", "channel", "closed_at", "closed_by", "updated_at"]
+            update_fields=[
+                "status",
+                "channel",
+                "closed_at",
+                "closed_by",
+                "trip_km",
+                "trip_minutes",
+                "updated_at",
+            ]
         )
         audit_log(
             actor=actor,

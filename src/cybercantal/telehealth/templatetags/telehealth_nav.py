@@ -10,6 +10,27 @@ from ..perms import coordinated_site_ids, is_telehealth_staff, sites_for
 register = template.Library()
 
 
+# The network pages' url names, without their "network_" prefix.
+NETWORK_PAGES = (
+    "sites",
+    "site_create",
+    "site_edit",
+    "site_equipment",
+    "specialties",
+    "specialty_create",
+    "specialty_edit",
+    "practitioners",
+    "practitioner_create",
+    "practitioner_edit",
+    "assistants",
+    "assistant_create",
+    "assistant_edit",
+    "hospitals",
+    "hospital_create",
+    "hospital_edit",
+)
+
+
 def _links(user) -> list[tuple[str, str, tuple[str, ...]]]:
     """(label, url, url names that make it current)."""
     staff = is_telehealth_staff(user)
@@ -41,44 +62,36 @@ def _links(user) -> list[tuple[str, str, tuple[str, ...]]]:
             (
                 _("Téléexpertises"),
                 reverse("telehealth:expertise_list"),
-                ("expertise_list", "expertise_new", "expertise_detail", "expertise_answer"),
+                (
+                    "expertise_list",
+                    "expertise_new",
+                    "expertise_detail",
+                    "expertise_answer",
+                    "expertise_withdraw",
+                ),
             )
         )
     if has_sites or practitioner:
         links.append((_("Actes"), reverse("telehealth:acts"), ("acts",)))
-    if staff or coordinated_site_ids(user):  # the site's figures: coordinators and staff
-        links.append(
+    if staff or coordinated_site_ids(user):  # the site's register and figures
+        links += [
+            (_("Patients"), reverse("telehealth:patients"), ("patients", "patient_anonymise")),
             (
                 _("Modèle économique"),
                 reverse("telehealth:economics"),
                 ("economics", "economics_site", "economics_network", "costs_site", "costs_network"),
-            )
-        )
+            ),
+        ]
     if staff:
         links += [
             (
                 _("Réseau"),
                 reverse("telehealth:network_sites"),
-                tuple(
-                    f"network_{name}"
-                    for name in (
-                        "sites",
-                        "site_create",
-                        "site_edit",
-                        "site_equipment",
-                        "specialties",
-                        "specialty_create",
-                        "specialty_edit",
-                        "practitioners",
-                        "practitioner_create",
-                        "practitioner_edit",
-                        "assistants",
-                        "assistant_create",
-                        "assistant_edit",
-                        "hospitals",
-                        "hospital_create",
-                        "hospital_edit",
-                    )
+                (
+                    *(f"network_{name}" for name in NETWORK_PAGES),
+                    "zoning",
+                    "zoning_edit",
+                    "zoning_import",
                 ),
             ),
             (

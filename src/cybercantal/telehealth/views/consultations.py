@@ -48,7 +48,7 @@ from ..models import (
     Specialty,
     TransportMode,
 )
-from ..perms import consultations_for, may_book_at, may_run_session
+from ..perms import consultations_for, may_cancel_consultation, may_run_session
 from ..selectors.consultations import (
     SLOT_LIMIT,
     SLOT_WINDOW_DAYS,
@@ -153,7 +153,7 @@ def _session_context(request: HttpRequest, consultation: Consultation, *, now) -
         "is_planned": consultation.status == Consultation.Status.PLANNED,
         "is_held": consultation.status in (Consultation.Status.DONE, Consultation.Status.INCIDENT),
         "can_cancel": consultation.status == Consultation.Status.PLANNED
-        and (is_runner or may_book_at(request.user, consultation.site)),
+        and may_cancel_consultation(request.user, consultation),
         "checklist": _checklist_state(consultation, now=now),
         "video_url": video_link(consultation, actor=request.user),
         "video_configured": bool(video_base_url()),
@@ -503,7 +503,18 @@ def consultations(request: HttpRequest) -> HttpResponse:
         actor=request.user, site=site, status=status, upcoming=True, now=now
     )
     past = consultation_list(actor=request.user, site=site, status=status, upcoming=False, now=now)
+    upcoming = list(upcoming)
     page = Paginator(past, PAST_PER_PAGE).get_page(request.GET.get("page"))
+    # The list names patients: who saw which consultations is kept, as for each one's page.
+    audit_log(
+        actor=request.user,
+        action="telehealth.consultation_list",
+        data={
+            "page": "liste",
+            "consultations": [c.pk for c in [*upcoming, *page.object_list]],
+        },
+        ip_address=client_ip(request),
+    )
     filters = urlencode(
         {k: v for k, v in {"site": site.pk if site else "", "status": status}.items() if v}
     )
@@ -512,7 +523,7 @@ def consultations(request: HttpRequest) -> HttpResponse:
         "telehealth/consultations/list.html",
         {
             "form": form,
-            "upcoming": list(upcoming),
+            "upcoming": upcoming,
             "page": page,
             "filters": filters,
             "may_book": bookable_sites(actor=request.user).exists(),

@@ -1,5 +1,6 @@
 """Téléexpertise (/telesante/teleexpertises/): the requests the practitioner sent and received,
-asking one, reading one, answering it, and downloading its attachments.
+asking one, reading one, answering it, withdrawing it (the requesting doctor, while it is
+unanswered), and downloading its attachments.
 
 A request is seen by its two doctors only: anyone else, staff included, gets a 404 as if it
 did not exist (staff see counts and delays on the list page, never a request). Every opening of
@@ -26,7 +27,7 @@ from cybercantal.booking.errors import BookingError, BookingForbidden
 from cybercantal.core.audit import audit_log
 from cybercantal.core.http import client_ip
 
-from ..forms_expertise import ExpertiseAnswerForm, ExpertiseRequestForm
+from ..forms_expertise import ExpertiseAnswerForm, ExpertiseRequestForm, ExpertiseWithdrawForm
 from ..models import ExpertiseRequest
 from ..perms import is_telehealth_staff
 from ..selectors.acts import (
@@ -38,7 +39,7 @@ from ..selectors.acts import (
     expertise_patients,
     practitioner_of,
 )
-from ..services.expertise import expertise_answer, expertise_create
+from ..services.expertise import expertise_answer, expertise_create, expertise_withdraw
 
 LIST_LIMIT = 200
 
@@ -132,15 +133,13 @@ def _request(request: HttpRequest, pk: int) -> ExpertiseRequest:
 
 
 def _detail(
-    request: HttpRequest, found: ExpertiseRequest, *, form=None, status=200
+    request: HttpRequest, found: ExpertiseRequest, *, form=None, withdraw_form=None, status=200
 ) -> HttpResponse:
     practitioner = practitioner_of(request.user)
     is_expert = practitioner is not None and practitioner.pk == found.expert_id
-    may_answer = (
-        is_expert
-        and found.status == ExpertiseRequest.Status.OPEN
-        and found.content_erased_at is None
-    )
+    is_open = found.status == ExpertiseRequest.Status.OPEN
+    may_answer = is_expert and is_open and found.content_erased_at is None
+    may_withdraw = practitioner is not None and practitioner.pk == found.requester_id and is_open
     return render(
         request,
         "telehealth/expertise/detail.html",
@@ -150,6 +149,7 @@ def _detail(
             "attachments": list(found.attachments.all()) if found.content_erased_at is None else [],
             "form": form or (ExpertiseAnswerForm() if may_answer else None),
             "may_answer": may_answer,
+            "withdraw_form": withdraw_form or (ExpertiseWithdrawForm() if may_withdraw else None),
             "acts": list(found.acts.select_related("professional").order_by("role")),
         },
         status=status,
@@ -186,7 +186,7 @@ def expertise_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(error.message) from None
     except BookingError as error:
         form.add_error(None, error.message)
-        return _detail(request, found, form=form, status=error.status_code)
+        return _detail(request, _request(request, pk), form=form, status=error.status_code)
     coded = ", ".join(f"{act.code} ({act.get_role_display()})" for act in result.acts)
     messages.success(
         request,
@@ -204,12 +204,43 @@ def expertise_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("telehealth:expertise_detail", pk=found.pk)
 
 
+@never_cache
+@login_required
+@require_POST
+def expertise_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
+    found = _request(request, pk)
+    form = ExpertiseWithdrawForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, found, withdraw_form=form, status=422)
+    try:
+        expertise_withdraw(actor=request.user, request=found, reason=form.cleaned_data["reason"])
+    except BookingForbidden as error:
+        raise PermissionDenied(error.message) from None
+    except BookingError as error:
+        form.add_error(None, error.message)
+        # Shown as it is now (answered or withdrawn meanwhile), with the reason why.
+        return _detail(request, _request(request, pk), withdraw_form=form, status=error.status_code)
+    messages.success(
+        request,
+        _("Demande retirée. La question et les pièces jointes ont été effacées."),
+    )
+    return redirect("telehealth:expertise_detail", pk=found.pk)
+
+
 _ATTACHMENT_REFUSALS = {
     # state: (HTTP status, audit action or None, French message)
     "erased": (
         410,
         None,
         gettext_lazy("Contenu effacé (durée de conservation) : la pièce jointe n'existe plus."),
+    ),
+    "withdrawn": (
+        410,
+        None,
+        gettext_lazy(
+            "La demande a été retirée par le médecin requérant : ses pièces jointes ont été "
+            "effacées."
+        ),
     ),
     "missing": (
         409,
@@ -237,12 +268,18 @@ _ATTACHMENT_REFUSALS = {
 def expertise_attachment(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
     found = _request(request, pk)
     attachment = found.attachments.filter(pk=attachment_id).first()
-    if attachment is None:
+    if attachment is None and found.content_erased_at is None:
         raise Http404(_("Pièce jointe introuvable."))
-    attachment.request = found
-    read = attachment_read(attachment)
-    if read.state != "ok":
-        status, action, message = _ATTACHMENT_REFUSALS[read.state]
+    if found.status == ExpertiseRequest.Status.WITHDRAWN:
+        state = "withdrawn"
+    elif attachment is None:  # its row went with the rest of the content
+        state = "erased"
+    else:
+        attachment.request = found
+        read = attachment_read(attachment)
+        state = read.state
+    if state != "ok":
+        status, action, message = _ATTACHMENT_REFUSALS[state]
         if action:
             audit_log(
                 actor=request.user, action=action, target=found, ip_address=client_ip(request)
@@ -277,6 +314,7 @@ urlpatterns = [
     path("teleexpertises/nouvelle/", expertise_new, name="expertise_new"),
     path("teleexpertises/<int:pk>/", expertise_detail, name="expertise_detail"),
     path("teleexpertises/<int:pk>/repondre/", expertise_answer_view, name="expertise_answer"),
+    path("teleexpertises/<int:pk>/retirer/", expertise_withdraw_view, name="expertise_withdraw"),
     path(
         "teleexpertises/<int:pk>/pieces/<int:attachment_id>/",
         expertise_attachment,

@@ -172,7 +172,11 @@ def network_site_edit(request: HttpRequest, site_pk: int) -> HttpResponse:
         SiteForm,
         {"site": site},
         save=lambda data: site_update(
-            actor=request.user, site=site, is_active=data["is_active"], **_site_values(data)
+            actor=request.user,
+            site=site,
+            is_active=data["is_active"],
+            closed_on=data["closed_on"],
+            **_site_values(data),
         ),
         done=lambda _saved: (
             _("Le site « %(name)s » est enregistré.") % {"name": site.place.name},

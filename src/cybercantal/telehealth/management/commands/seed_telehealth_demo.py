@@ -28,8 +28,9 @@ def _counts(counts) -> str:
 class Command(BaseCommand):
     help = (
         "Crée le réseau de téléconsultation de démonstration (sites, médecins, infirmières, "
-        "comptes demo-infirmiere, demo-dermatologue, demo-coordinatrice) et deux ans "
-        "d'activité. Sans effet s'il existe déjà ; refusé en production."
+        "comptes demo-infirmiere, demo-dermatologue, demo-coordinatrice ; demo-medecin devient "
+        "médecin généraliste téléconsultant) et deux ans d'activité. Sans effet s'il existe "
+        "déjà ; refusé en production."
     )
 
     def handle(self, *args, **options) -> None:
