@@ -4,7 +4,9 @@ visibility filters, registered by telehealth).
 A real network: two care homes of the SAME organisation (site A and site B, each with its
 coordinator and nurse) and two doctors of the SAME hospital organisation. A teleconsultation
 at site A with doctor 1 must not show, with the patient's name, to doctor 2, to site B's
-coordinator or nurse (all agents of the same organisations) in the engine's lists, its API,
+coordinator or nurse (all agents of the same organisations: the hospital employs its doctors and
+the group its coordinators and nurses, memberships telehealth does not give, see
+test_no_organisation_rights.py) in the engine's lists, its API,
 its agenda or its calendar feeds; and nobody may cancel, move or mark its booking through the
 engine, not even its participants: the Téléconsultation space does it, keeping the consultation
 and its booking in step. Other bookings of the same organisations are untouched."""
@@ -20,6 +22,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from cybercantal.accounts.models import Membership, Role
 from cybercantal.accounts.tokens import api_token_create
 from cybercantal.booking import ical
 from cybercantal.booking.errors import BookingForbidden
@@ -110,7 +113,14 @@ def net():
         nurse_b=make_assistant(sites=[site_b]),
         patient=make_patient(site_a, name=PATIENT),
     )
-    # The premise: every colleague below is an agent of the consultation's resources.
+    # The premise: every colleague below is an agent of the consultation's resources, through
+    # a membership their employer gave (telehealth gives none).
+    for practitioner in (net.doc1, net.doc2):
+        Membership.objects.create(
+            user=practitioner.user, organisation=hospital, role=Role.PRACTITIONER
+        )
+    for user in (coord_a, coord_b, net.nurse_a.user, net.nurse_b.user):
+        Membership.objects.create(user=user, organisation=group, role=Role.ASSISTING_PROFESSIONAL)
     assert net.doc1.resource.organisation == net.doc2.resource.organisation == hospital
     assert site_a.resource.organisation == site_b.resource.organisation == group
     return net

@@ -634,8 +634,11 @@ def test_checklist_says_when_there_is_no_recent_test(client, net):
     assert consultation.consent_recorded_at and not consultation.checklist_complete
 
 
-def test_a_complete_checklist(client, net):
+def test_a_complete_checklist(client, net, monkeypatch):
     consultation = book(net)
+    # On the day: a test measured days ahead would not prepare this session.
+    on_the_day = consultation.scheduled_start - dt.timedelta(hours=2)
+    monkeypatch.setattr(timezone, "now", lambda: on_the_day)
     test = connectivity(net.site, recommendation="audio")
     client.force_login(net.nurse.user)
     page = text(client.get(checklist_url(consultation)))

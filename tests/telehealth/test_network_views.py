@@ -23,6 +23,7 @@ from cybercantal.telehealth.models import (
     Site,
     Specialty,
 )
+from cybercantal.telehealth.perms import may_book_at
 from cybercantal.telehealth.services.network import distance_to_hospital
 from tests.accounts.factories import UserFactory
 from tests.telehealth.factories import (
@@ -167,9 +168,9 @@ def test_staff_create_a_site_with_its_distance_computed_and_its_coordinators(sta
     assert site.hospital_distance_km == distance_to_hospital(place, hospital)
     assert site.connection == "fibre"
     assert set(site.coordinators.all()) == {nurse, boss}
-    assert Membership.objects.filter(
-        user=nurse, organisation=place.organisation, role=Role.ASSISTING_PROFESSIONAL
-    ).exists()
+    # Coordinating gives no membership of the organisation running the site (its other
+    # bookings in the booking engine are none of the coordinators' business).
+    assert not Membership.objects.filter(user__in=[nurse, boss]).exists()
     assert AuditLog.objects.filter(action="telehealth.site_create", target_id=str(site.pk)).exists()
 
 
@@ -242,9 +243,7 @@ def test_staff_edit_a_site_and_coordinators_who_leave_lose_their_access(staff, s
     assert site.hospital_distance_km == Decimal("42.5")
     assert site.hospital_travel_minutes == 42  # 42.5 km at 60 km/h
     assert list(site.coordinators.all()) == [newcomer]
-    organisation = site.place.organisation
-    assert not Membership.objects.filter(user=coordinator, organisation=organisation).exists()
-    assert Membership.objects.filter(user=newcomer, organisation=organisation).exists()
+    assert not Membership.objects.filter(user__in=[coordinator, newcomer]).exists()
     # The former coordinator no longer opens the site's connectivity test.
     url = reverse("telehealth:connectivity_test", args=[site.pk])
     assert logged(coordinator).get(url).status_code == 403
@@ -311,16 +310,16 @@ def test_a_wrong_last_day_in_service_is_refused_and_changes_nothing(
     assert (site.is_active, site.closed_on, site.opened_on) == (True, None, None)
 
 
-def test_a_coordinator_who_still_assists_on_the_site_keeps_the_membership(staff, site, coordinator):
+def test_a_coordinator_who_still_assists_on_the_site_keeps_booking_there(staff, site, coordinator):
     make_assistant(sites=[site], user=coordinator)
     staff.post(
         reverse("telehealth:network_site_edit", args=[site.pk]),
         {"kind": "ehpad", "hospital_distance_km": "80", "coordinators": "", "is_active": "on"},
     )
     assert not site.coordinators.exists()
-    assert Membership.objects.filter(
-        user=coordinator, organisation=site.place.organisation
-    ).exists()
+    # The right to book follows assisting on the site, not a membership.
+    assert may_book_at(coordinator, site)
+    assert not Membership.objects.filter(user=coordinator).exists()
 
 
 # --- Equipment -----------------------------------------------------------------------------------
@@ -499,7 +498,9 @@ def test_staff_create_a_practitioner_from_an_existing_account(staff):
     assert practitioner.rpps == "10123456789"
     assert [s.code for s in practitioner.specialties.all()] == ["dermatologie"]
     assert practitioner.resource.kind == "person" and practitioner.resource.person == doctor
-    assert doctor.has_role("practitioner")
+    # No membership of the hospital: its other bookings stay out of the doctor's reach.
+    assert not doctor.has_role(Role.PRACTITIONER)
+    assert not Membership.objects.filter(user=doctor).exists()
     listing = staff.get(reverse("telehealth:network_practitioners")).content.decode()
     assert "10123456789" in listing and "CH de Saint-Flour" in listing
 
@@ -575,9 +576,7 @@ def test_staff_create_and_edit_an_assisting_professional(staff, site):
     assistant.refresh_from_db()
     assert assistant.kind == "infirmier"
     assert set(assistant.sites.all()) == {site, other}
-    assert Membership.objects.filter(
-        user=pharmacist, organisation=other.place.organisation, role=Role.ASSISTING_PROFESSIONAL
-    ).exists()
+    assert not Membership.objects.filter(user=pharmacist).exists()
     assert AuditLog.objects.filter(action="telehealth.assistant_update").exists()
 
 

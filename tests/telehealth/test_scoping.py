@@ -203,3 +203,79 @@ def test_a_session_is_not_closed_through_a_better_channel_than_its_test_allowed(
     )
     consultation.refresh_from_db()
     assert consultation.status == Consultation.Status.DONE
+
+
+def test_whoever_booked_loses_the_consultation_once_off_the_site(net):
+    consultation = book(net, actor=net.coordinator)
+    assert may_see_consultation(net.coordinator, consultation)
+    net.site.coordinators.remove(net.coordinator)
+    assert not may_see_consultation(net.coordinator, consultation)
+    assert not may_cancel_consultation(net.coordinator, consultation)
+    assert not consultations_for(net.coordinator).filter(pk=consultation.pk).exists()
+
+
+def test_the_home_and_booking_pages_audit_the_names_they_show(net):
+    consultation = book(net)
+    client = Client()
+    client.force_login(net.nurse.user)
+    assert client.get(reverse("telehealth:home")).status_code == 200
+    home = AuditLog.objects.get(action="telehealth.consultation_list", data__page="accueil")
+    assert home.data["consultations"] == [consultation.pk]
+    response = client.get(
+        reverse("telehealth:consultation_book"),
+        {"site": net.site.pk, "specialty": net.derm.pk},
+    )
+    assert response.status_code == 200
+    assert net.patient.display_name in response.content.decode()
+    shown = AuditLog.objects.get(action="telehealth.patient_view", data__page="reserver")
+    assert shown.data["references"] == [net.patient.reference]
+    assert net.patient.display_name not in str(shown.data)
+
+
+def test_the_new_teleexpertise_page_audits_the_patients_it_lists():
+    from tests.telehealth.test_expertise import doctors as make_doctors
+
+    doctors = make_doctors.__wrapped__()
+    client = Client()
+    client.force_login(doctors["requester"].user)
+    response = client.get(reverse("telehealth:expertise_new"))
+    assert response.status_code == 200
+    assert doctors["patient"].display_name in response.content.decode()
+    shown = AuditLog.objects.get(action="telehealth.patient_view", data__page="teleexpertise")
+    assert shown.data["references"] == [doctors["patient"].reference]
+
+
+def test_the_sites_team_may_enable_two_factor_without_a_role(net):
+    """Telehealth gives no membership (its rights come from the site), yet its people see
+    patients' names: two-factor authentication is offered to them, not to a resident."""
+    from cybercantal.accounts.perms import can_enable_two_factor
+
+    for person in (net.nurse.user, net.coordinator, net.doctor.user):
+        assert not person.memberships.exists()
+        assert can_enable_two_factor(person)
+    assert not can_enable_two_factor(UserFactory())
+
+
+def test_a_site_or_practitioner_with_planned_sessions_is_not_taken_out_of_service(net):
+    from cybercantal.telehealth.services.network import practitioner_update, site_update
+    from tests.telehealth.factories import staff_user
+
+    consultation = book(net)
+    staff = staff_user()
+    with pytest.raises(BookingRuleError, match="1 téléconsultation est encore prévue sur ce site"):
+        site_update(actor=staff, site=net.site, kind=net.site.kind, is_active=False)
+    with pytest.raises(BookingRuleError, match="prévue pour ce médecin"):
+        practitioner_update(
+            actor=staff,
+            practitioner=net.doctor,
+            kind=net.doctor.kind,
+            specialties=[net.derm],
+            is_active=False,
+        )
+    net.site.refresh_from_db()
+    net.doctor.refresh_from_db()
+    assert net.site.is_active and net.doctor.is_active
+    consultation_cancel(actor=net.coordinator, consultation=consultation)
+    site_update(actor=staff, site=net.site, kind=net.site.kind, is_active=False)
+    net.site.refresh_from_db()
+    assert not net.site.is_active and net.site.closed_on == timezone.localdate()

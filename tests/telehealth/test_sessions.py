@@ -151,7 +151,7 @@ def snapshot(consultation: Consultation) -> tuple:
 
 def test_checklist_records_consent_devices_and_the_latest_recent_test(net):
     consultation = book(net)
-    now = timezone.now()
+    now = consultation.scheduled_start - dt.timedelta(hours=2)  # on the day
     connectivity(net.site, ago=dt.timedelta(hours=5), now=now)
     latest = connectivity(net.site, ago=dt.timedelta(minutes=20), recommendation="audio", now=now)
     connectivity(net.site, ago=dt.timedelta(hours=30), now=now)
@@ -170,6 +170,33 @@ def test_checklist_records_consent_devices_and_the_latest_recent_test(net):
     assert AuditLog.objects.filter(
         action="telehealth.checklist_record", target_id=str(consultation.pk)
     ).exists()
+
+
+def test_a_checklist_saved_days_ahead_is_incomplete_until_saved_again_on_the_day(net):
+    consultation = book(net)
+    days_ahead = consultation.scheduled_start - dt.timedelta(days=3)
+    connectivity(net.site, ago=dt.timedelta(minutes=10), now=days_ahead)
+    checklist_record(
+        actor=net.nurse.user,
+        consultation=consultation,
+        consent=True,
+        devices_ready=["dermatoscope"],
+        now=days_ahead,
+    )
+    consultation.refresh_from_db()
+    assert consultation.connectivity_test is not None
+    assert not consultation.connectivity_test_fresh and not consultation.checklist_complete
+    on_the_day = consultation.scheduled_start - dt.timedelta(hours=1)
+    connectivity(net.site, ago=dt.timedelta(minutes=10), now=on_the_day)
+    checklist_record(
+        actor=net.nurse.user,
+        consultation=consultation,
+        consent=True,
+        devices_ready=["dermatoscope"],
+        now=on_the_day,
+    )
+    consultation.refresh_from_db()
+    assert consultation.checklist_complete
 
 
 def test_checklist_without_a_test_of_the_last_24_hours_stays_incomplete(net):
@@ -444,8 +471,9 @@ def test_cancelling_its_booking_behind_its_back_is_refused(net):
     # The engine's change guard (booking.hooks): the booking and the consultation stay in step.
     consultation = book_past(net)
     before = snapshot(consultation)
+    # Staff may change any booking of the engine: only the guard stands in the way.
     with pytest.raises(BookingForbidden, match="espace Téléconsultation"):
-        booking_cancel(actor=net.coordinator, booking=consultation.booking)
+        booking_cancel(actor=staff_user(), booking=consultation.booking)
     assert snapshot(consultation) == before
     closed = consultation_close(actor=net.nurse.user, consultation=consultation, status="non_tenue")
     assert closed.status == Consultation.Status.NOT_HELD

@@ -6,6 +6,8 @@ platform administrators (RequireTwoFactorMiddleware checks the role too)."""
 
 import rules
 
+from cybercantal.core import registries
+
 from .models import ROLES_HANDLING_PERSONAL_DATA, Role
 
 ROLES_CREATING_ACCOUNTS_ON_BEHALF = frozenset(
@@ -46,9 +48,15 @@ def owns_token(user, token) -> bool:
     return is_authenticated(user) and token is not None and token.user_id == user.pk
 
 
+@rules.predicate
+def handles_personal_data_in_a_module(user) -> bool:
+    """A module's team without a role (core.registries.personal_data_handlers)."""
+    return is_authenticated(user) and registries.handles_personal_data_in_a_module(user)
+
+
 # Two-factor authentication protects people who see others' personal data; it is offered to
 # them only, to keep the residents' path simple.
-can_enable_two_factor = has_role(*ROLES_HANDLING_PERSONAL_DATA)
+can_enable_two_factor = has_role(*ROLES_HANDLING_PERSONAL_DATA) | handles_personal_data_in_a_module
 # Platform administrators must keep it (see RequireTwoFactorMiddleware).
 can_disable_two_factor = is_authenticated & ~is_platform_admin
 can_create_account_on_behalf = has_role(*ROLES_CREATING_ACCOUNTS_ON_BEHALF)

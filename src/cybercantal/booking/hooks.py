@@ -7,6 +7,9 @@
   attendance) outside that flow, so that the module's record never falls out of step.
 - Visibility filters hide bookings from people who may not see what they stand for (a
   teleconsultation from the hospital's other doctors): every read of the engine applies them.
+- Booking authorisers vouch for an actor on some resources during the module's own flow (the
+  teleconsultation's nurse books the site's cart), so that the module need not make them agents
+  of the whole organisation, with its other bookings, to get there.
 
 A module registers its entries in its AppConfig.ready(). Status listeners run inside the
 transaction of the change, after the transition is recorded: if one raises a BookingError, the
@@ -112,3 +115,29 @@ def hide_from(bookings, actor):
         if hidden is not None:
             bookings = bookings.exclude(hidden)
     return bookings
+
+
+@dataclass(frozen=True)
+class BookingAuthoriser:
+    """A module vouching for an actor on some resources, for one call of the engine made
+    during its own flow, after checking its own permissions (the site's nurse books and closes
+    a teleconsultation without working for the care home's organisation).
+    `authorises(resources, actor=...)` returns True to have the engine treat the actor as an
+    agent of all those resources for that call, False to leave the engine's own rule (memberships
+    of the resources' organisations) alone. It must return False outside the module's flow, and
+    for resources that are not the module's."""
+
+    key: str
+    authorises: Callable[..., bool]
+    order: int = 100
+
+
+booking_authorisers: Registry[BookingAuthoriser] = Registry("booking authorisers")
+
+
+def is_authorised_by_module(resources, *, actor) -> bool:
+    """Whether a registered authoriser vouches for `actor` on every one of `resources`."""
+    resources = list(resources)
+    if not resources:
+        return False
+    return any(entry.authorises(resources, actor=actor) for entry in booking_authorisers.all())

@@ -30,7 +30,12 @@ from cybercantal.core.notifications.sms import normalize_phone
 
 from . import availability as av
 from .errors import BookingConflict, BookingForbidden, BookingRuleError
-from .hooks import check_booking_change_guards, check_booking_guards, notify_status
+from .hooks import (
+    check_booking_change_guards,
+    check_booking_guards,
+    is_authorised_by_module,
+    notify_status,
+)
 from .models import (
     Allocation,
     AvailabilityRule,
@@ -111,10 +116,20 @@ def _clean_person(person: PersonDetails, *, phone_optional: bool = False) -> Per
 def _agent_of(actor, resources: Sequence[Resource]) -> frozenset[int]:
     """The resources (ids) the actor is an agent of. An agent is not bound by a resource's
     minimum notice, horizon, per-person limit or cancellation deadline: those protect the
-    resource from the public, not from the people who run it."""
+    resource from the public, not from the people who run it. A module's authoriser
+    (hooks.booking_authorisers) may vouch for the actor on all of them during its own flow."""
     if not _is_authenticated(actor):
         return frozenset()
+    if is_authorised_by_module(resources, actor=actor):
+        return frozenset(r.pk for r in resources)
     return frozenset(r.pk for r in resources if is_resource_agent(actor, r))
+
+
+def _runs_resource(actor, resource: Resource) -> bool:
+    """An agent of the resource, or vouched for on it by a module's authoriser."""
+    return _is_authenticated(actor) and (
+        is_resource_agent(actor, resource) or is_authorised_by_module([resource], actor=actor)
+    )
 
 
 def _check_who_may_book(
@@ -501,9 +516,13 @@ def booking_create(
 
 def _may_manage(actor, booking: Booking) -> bool:
     """An agent of any of the booking's resources (perms.can_manage_booking): the nurse who
-    runs the cabin may cancel or mark a teleconsultation as well as the practitioner."""
-    return _is_authenticated(actor) and any(
-        is_resource_agent(actor, a.resource) for a in booking.allocations.select_related("resource")
+    runs the cabin may cancel or mark a teleconsultation as well as the practitioner; or
+    someone a module's authoriser vouches for on its resources, during that module's flow."""
+    if not _is_authenticated(actor):
+        return False
+    resources = [a.resource for a in booking.allocations.select_related("resource")]
+    return any(is_resource_agent(actor, r) for r in resources) or is_authorised_by_module(
+        resources, actor=actor
     )
 
 
@@ -857,7 +876,7 @@ def _cancel_days(
     if (resource is None) == (place is None):
         raise BookingRuleError(_("Indiquez une ressource ou un lieu, pas les deux."))
     if resource is not None:
-        runs_it = is_resource_agent(actor, resource)
+        runs_it = _runs_resource(actor, resource)
     else:
         runs_it = is_place_agent(actor, place)
     if not runs_it and not (
@@ -947,7 +966,7 @@ def bookings_cancel_window(
     what made the window bookable (a stop's rule), so that the resource stays bookable
     elsewhere that day. Can run inside the caller's transaction."""
     now = now or timezone.now()
-    if not is_resource_agent(actor, resource):
+    if not _runs_resource(actor, resource):
         raise BookingForbidden(_("Seul un agent peut annuler ces rendez-vous."))
     if not reason.strip():
         raise BookingRuleError(

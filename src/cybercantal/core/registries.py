@@ -219,12 +219,36 @@ class ProviderIndicators:
     indicators: list[Indicator]
 
 
+@dataclass(frozen=True)
+class PersonalDataHandler:
+    """People a module lets see others' personal data without a role (a teleconsultation
+    site's team: its rights come from the site): they may enable two-factor authentication
+    like the roles of accounts.models.ROLES_HANDLING_PERSONAL_DATA."""
+
+    key: str
+    handles: Callable[[Any], bool]  # the user → whether the module shows them others' data
+    order: int = 100
+
+
 dashboard_cards: Registry[DashboardCard] = Registry("dashboard_cards")
 home_sections: Registry[HomeSection] = Registry("home_sections")
 search_providers: Registry[SearchProvider] = Registry("search_providers")
 demo_seeders: Registry[DemoSeeder] = Registry("demo_seeders")
 main_nav_links: Registry[NavLink] = Registry("main_nav_links")
 indicator_providers: Registry[IndicatorProvider] = Registry("indicator_providers")
+personal_data_handlers: Registry[PersonalDataHandler] = Registry("personal_data_handlers")
+
+
+def handles_personal_data_in_a_module(user) -> bool:
+    """Whether a module vouches that `user` sees others' personal data (see
+    PersonalDataHandler). A module that fails is logged and does not vouch."""
+    for handler in personal_data_handlers:
+        try:
+            if handler.handles(user):
+                return True
+        except Exception:
+            logger.exception("Données personnelles %s : échec", handler.key)
+    return False
 
 
 def visible_nav_links(request) -> list[tuple[NavLink, str]]:

@@ -7,7 +7,12 @@ specialty, the patient and the checklist hang on that. The booking engine asks t
 - before cancelling, moving, confirming or marking a booking that is a teleconsultation
   (`refuse_change_outside_flow`), so that the consultation and its booking never diverge;
 - which bookings to hide from someone (`hidden_teleconsultations`): those of the
-  consultations they may not see (perms.consultations_for), whatever their organisation.
+  consultations they may not see (perms.consultations_for), whatever their organisation;
+- whether to treat the actor as an agent of telehealth's resources (`vouch_inside_flow`):
+  inside the flow only, where telehealth's services have already checked their own rights
+  (perms.may_book_at, may_cancel_consultation, may_run_session). Coordinators, assisting
+  professionals and practitioners are therefore never made members of the organisation running
+  the site or employing the doctor: they would be agents of all its other bookings.
 
 Only what runs inside `telehealth_booking_flow()` (services/consultations.py, sessions.py) is
 let through; the rest is refused with a French message."""
@@ -39,22 +44,37 @@ def telehealth_booking_flow() -> Iterator[None]:
         _in_flow.reset(token)
 
 
+# Telehealth's resources: a site's cart or room, a practitioner's or assistant's agenda.
+_TELEHEALTH_RESOURCE = (
+    Q(telehealth_practitioner__isnull=False)
+    | Q(telehealth_site__isnull=False)
+    | Q(telehealth_assistant__isnull=False)
+)
+
+
 def refuse_outside_flow(resources, *, actor) -> None:
     if _in_flow.get():
         return
     ids = [r.pk for r in resources]
-    telehealth = (
-        Q(telehealth_practitioner__isnull=False)
-        | Q(telehealth_site__isnull=False)
-        | Q(telehealth_assistant__isnull=False)
-    )
-    if Resource.objects.filter(telehealth, pk__in=ids).exists():
+    if Resource.objects.filter(_TELEHEALTH_RESOURCE, pk__in=ids).exists():
         raise BookingForbidden(
             _(
                 "Une téléconsultation se réserve depuis l'espace Téléconsultation, avec le "
                 "médecin, le site et le professionnel assistant ensemble."
             )
         )
+
+
+def vouch_inside_flow(resources, *, actor) -> bool:
+    """The engine's agent check for a call telehealth makes: True inside the flow when every
+    resource is telehealth's (the caller has checked its own rights before entering the flow);
+    False otherwise, so that the same actor is refused by the engine's own pages and API."""
+    if not _in_flow.get():
+        return False
+    ids = {r.pk for r in resources}
+    return bool(ids) and Resource.objects.filter(_TELEHEALTH_RESOURCE, pk__in=ids).values(
+        "pk"
+    ).distinct().count() == len(ids)
 
 
 def refuse_change_outside_flow(booking: Booking, *, actor, action: str) -> None:
@@ -65,8 +85,8 @@ def refuse_change_outside_flow(booking: Booking, *, actor, action: str) -> None:
     raise BookingForbidden(
         _(
             "Ce rendez-vous est une téléconsultation : il se gère depuis l'espace "
-            "Téléconsultation (annuler, clôturer la séance), qui tient la séance et sa "
-            "réservation à jour ensemble."
+            "Téléconsultation (annuler, clôturer la séance ; « Annuler des séances » pour une "
+            "journée entière), qui tient la séance et sa réservation à jour ensemble."
         )
     )
 

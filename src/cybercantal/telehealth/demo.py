@@ -75,7 +75,7 @@ from django.db.models import DateTimeField, ExpressionWrapper, F, OuterRef, Q, S
 from django.utils import timezone
 from stdnum import luhn
 
-from cybercantal.accounts.models import Membership, Role, User
+from cybercantal.accounts.models import User
 from cybercantal.booking import availability as av
 from cybercantal.booking.demo import TELEHEALTH as BOOKING_CABINS
 from cybercantal.booking.models import (
@@ -898,7 +898,8 @@ def _practitioner_adopt(
     practitioner.full_clean()
     practitioner.save()
     practitioner.specialties.set(specialties)
-    Membership.objects.get_or_create(user=user, organisation=organisation, role=Role.PRACTITIONER)
+    # No membership of `organisation`, as practitioner_create: telehealth vouches for the
+    # doctor inside its own flow (booking_guard.vouch_inside_flow).
     audit_log(actor=actor, action="telehealth.practitioner_create", target=practitioner)
     return practitioner
 

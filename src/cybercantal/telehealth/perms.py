@@ -41,8 +41,7 @@ def sites_for(user) -> QuerySet[Site]:
     """The sites whose consultations and figures the user may see."""
     if is_telehealth_staff(user):
         return Site.objects.all()
-    ids = coordinated_site_ids(user) | assisted_site_ids(user)
-    return Site.objects.filter(pk__in=ids)
+    return Site.objects.filter(pk__in=_bookable_site_ids(user))
 
 
 def may_book_at(user, site: Site) -> bool:
@@ -50,11 +49,7 @@ def may_book_at(user, site: Site) -> bool:
     staff."""
     if not _authenticated(user):
         return False
-    return (
-        is_telehealth_staff(user)
-        or site.pk in coordinated_site_ids(user)
-        or site.pk in assisted_site_ids(user)
-    )
+    return is_telehealth_staff(user) or site.pk in _bookable_site_ids(user)
 
 
 def consultations_for(user) -> QuerySet[Consultation]:
@@ -65,9 +60,22 @@ def consultations_for(user) -> QuerySet[Consultation]:
     return Consultation.objects.filter(
         Q(practitioner__user=user)
         | Q(assistant__user=user)
-        | Q(requested_by=user)
+        | Q(requested_by=user, site_id__in=_bookable_site_ids(user))
         | Q(site__coordinators=user)
     ).distinct()
+
+
+def _bookable_site_ids(user) -> set[int]:
+    """The sites where the user books as one of their team (staff aside)."""
+    return coordinated_site_ids(user) | assisted_site_ids(user)
+
+
+def _is_booker(user, consultation: Consultation) -> bool:
+    """The person who booked it, while they still work on its site: a nurse who booked for a
+    colleague finds what she booked; someone who left the site no longer does."""
+    return consultation.requested_by_id == user.pk and consultation.site_id in _bookable_site_ids(
+        user
+    )
 
 
 def may_see_consultation(user, consultation: Consultation) -> bool:
@@ -75,13 +83,14 @@ def may_see_consultation(user, consultation: Consultation) -> bool:
         return False
     if is_telehealth_staff(user):
         return True
-    return consultation.requested_by_id == user.pk or may_run_session(user, consultation)
+    return _is_booker(user, consultation) or may_run_session(user, consultation)
 
 
 def may_cancel_consultation(user, consultation: Consultation) -> bool:
-    """Cancel a planned consultation: whoever runs it, and the person who booked it."""
+    """Cancel a planned consultation: whoever runs it, and the person who booked it (while
+    they work on its site)."""
     return _authenticated(user) and (
-        consultation.requested_by_id == user.pk or may_run_session(user, consultation)
+        _is_booker(user, consultation) or may_run_session(user, consultation)
     )
 
 
@@ -95,3 +104,13 @@ def may_run_session(user, consultation: Consultation) -> bool:
         or (consultation.assistant is not None and consultation.assistant.user_id == user.pk)
         or consultation.site.coordinators.filter(pk=user.pk).exists()
     )
+
+
+def may_correct_closing(user, consultation: Consultation) -> bool:
+    """Correct how a closed session was recorded (held, incident, not held; the channel): the
+    site's coordinators, who answer for its figures, and the Département's telehealth staff.
+    Not the participants: a correction changes what was billed and counted, so it is made by
+    someone who oversees the site, and it is audited."""
+    if not _authenticated(user):
+        return False
+    return is_telehealth_staff(user) or consultation.site.coordinators.filter(pk=user.pk).exists()

@@ -3,13 +3,17 @@
 from django.utils.translation import gettext_lazy as _
 
 
-def _may_use_telehealth(request) -> bool:
+def _works_in_telehealth(user) -> bool:
+    """A site's team, a practitioner or staff: they see patients' names."""
     from .perms import sites_for
 
-    user = request.user
     return user.is_authenticated and (
         sites_for(user).exists() or hasattr(user, "telehealth_practitioner")
     )
+
+
+def _may_use_telehealth(request) -> bool:
+    return _works_in_telehealth(request.user)
 
 
 def _seed_reference():
@@ -21,19 +25,27 @@ def _seed_reference():
 
 def register_all() -> None:
     from cybercantal.booking.hooks import (
+        BookingAuthoriser,
         BookingChangeGuard,
         BookingGuard,
         BookingVisibilityFilter,
+        booking_authorisers,
         booking_change_guards,
         booking_guards,
         booking_visibility_filters,
     )
-    from cybercantal.core.registries import DashboardCard, dashboard_cards
+    from cybercantal.core.registries import (
+        DashboardCard,
+        PersonalDataHandler,
+        dashboard_cards,
+        personal_data_handlers,
+    )
 
     from .booking_guard import (
         hidden_teleconsultations,
         refuse_change_outside_flow,
         refuse_outside_flow,
+        vouch_inside_flow,
     )
 
     booking_guards.register(BookingGuard(key="telehealth", check=refuse_outside_flow))
@@ -42,6 +54,13 @@ def register_all() -> None:
     )
     booking_visibility_filters.register(
         BookingVisibilityFilter(key="telehealth", hidden=hidden_teleconsultations)
+    )
+    # Rights on the site's cart come from telehealth's own checks, never from a membership of
+    # the organisation running the site (which would open all its other bookings).
+    booking_authorisers.register(BookingAuthoriser(key="telehealth", authorises=vouch_inside_flow))
+    # No role either: their two-factor authentication is offered through this.
+    personal_data_handlers.register(
+        PersonalDataHandler(key="telehealth", handles=_works_in_telehealth)
     )
 
     from .tasks import register as register_tasks  # the retention of data

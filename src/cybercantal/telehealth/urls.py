@@ -3,6 +3,7 @@
 from . import views
 from .views import (
     acts,
+    cancellations,
     connectivity,
     consultations,
     economics,
@@ -23,4 +24,5 @@ urlpatterns = [
     *economics.urlpatterns,
     *patients.urlpatterns,
     *zoning.urlpatterns,
+    *cancellations.urlpatterns,
 ]

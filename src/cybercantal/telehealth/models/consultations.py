@@ -4,6 +4,7 @@ the session, its outcome and the incidents. Nothing about the patient's health i
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
 from django.conf import settings
@@ -15,6 +16,10 @@ from cybercantal.core.models import DemoFlagModel, TimeStampedModel
 
 from .people import AssistingProfessional, Patient, Practitioner, Specialty
 from .sites import ConnectivityTest, Site
+
+# A connectivity test prepares a session for a day: older than this before the session's
+# start, it says nothing of the line the session will use.
+CONNECTIVITY_TEST_VALIDITY = dt.timedelta(hours=24)
 
 
 def video_room_new() -> str:
@@ -146,8 +151,19 @@ class Consultation(TimeStampedModel, DemoFlagModel):
         return f"{self.specialty} — {self.site} — {self.scheduled_start:%d/%m/%Y %H:%M}"
 
     @property
+    def connectivity_test_fresh(self) -> bool:
+        """The checklist's test was measured in the 24 hours before the start (a checklist
+        saved weeks ahead must be saved again on the day)."""
+        test = self.connectivity_test
+        return test is not None and test.measured_at > (
+            self.scheduled_start - CONNECTIVITY_TEST_VALIDITY
+        )
+
+    @property
     def checklist_complete(self) -> bool:
-        return bool(self.consent_recorded_at and self.devices_ready_at and self.connectivity_test)
+        return bool(
+            self.consent_recorded_at and self.devices_ready_at and self.connectivity_test_fresh
+        )
 
     @property
     def is_closed(self) -> bool:

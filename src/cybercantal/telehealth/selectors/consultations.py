@@ -9,10 +9,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from cybercantal.booking.perms import TERRITORY_STAFF_ROLES, agent_organisation_ids
+from cybercantal.booking.perms import TERRITORY_STAFF_ROLES
 from cybercantal.booking.selectors import availability
 
 from ..models import (
@@ -24,6 +24,7 @@ from ..models import (
     Site,
     Specialty,
 )
+from ..models.consultations import CONNECTIVITY_TEST_VALIDITY
 from ..perms import (
     assisted_site_ids,
     consultations_for,
@@ -37,7 +38,6 @@ from ..perms import (
 SLOT_WINDOW_DAYS = 14
 SLOT_LIMIT = 40
 # A connectivity test counts for the checklist for this long.
-CONNECTIVITY_TEST_VALIDITY = dt.timedelta(hours=24)
 
 
 def bookable_sites(*, actor) -> QuerySet[Site]:
@@ -47,10 +47,7 @@ def bookable_sites(*, actor) -> QuerySet[Site]:
     sites = Site.objects.filter(is_active=True).select_related("place__commune")
     if actor.has_role(*TERRITORY_STAFF_ROLES):
         return sites
-    ids = coordinated_site_ids(actor) | assisted_site_ids(actor)
-    return sites.filter(
-        Q(pk__in=ids) | Q(resource__organisation_id__in=agent_organisation_ids(actor))
-    )
+    return sites.filter(pk__in=coordinated_site_ids(actor) | assisted_site_ids(actor))
 
 
 def bookable_site_get(*, actor, site_id) -> Site | None:

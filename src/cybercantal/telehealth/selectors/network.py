@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from cybercantal.booking.perms import agent_organisation_ids
 from cybercantal.territory.models import Place
 
 from ..models import (
@@ -33,17 +32,14 @@ def _authenticated(actor) -> bool:
 
 def connectivity_sites(*, actor) -> QuerySet[Site]:
     """The sites whose connection the actor may test: the same people as perms.may_book_at
-    (coordinators, assisting professionals, agents of the running organisation, staff),
+    (coordinators, assisting professionals, staff),
     whether the site is in service or not (a site is tested before it opens)."""
     if not _authenticated(actor):
         return Site.objects.none()
     sites = Site.objects.select_related("place__commune")
     if is_telehealth_staff(actor):
         return sites
-    ids = coordinated_site_ids(actor) | assisted_site_ids(actor)
-    return sites.filter(
-        Q(pk__in=ids) | Q(resource__organisation_id__in=agent_organisation_ids(actor))
-    )
+    return sites.filter(pk__in=coordinated_site_ids(actor) | assisted_site_ids(actor))
 
 
 def may_test_connectivity(actor) -> bool:

@@ -161,6 +161,13 @@ def act_code(*, actor, consultation: Consultation, code: str) -> Act:
             )
         )
     with transaction.atomic():
+        # The consultation read again under a lock: a correction of its closing to "not held"
+        # (services/sessions.py locks it too) is seen here, never coded past.
+        consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
+        if consultation.status not in CLOSED_STATUSES:
+            raise BookingRuleError(
+                _("Cette téléconsultation n'est plus indiquée réalisée : aucun acte à coder.")
+            )
         # The patient's lock (taken again in record_act) also serialises double submissions.
         Patient.objects.select_for_update().filter(pk=consultation.patient_id).first()
         existing = (

@@ -29,7 +29,7 @@ from ..models import (
     TransportMode,
 )
 from ..perms import may_book_at, may_cancel_consultation
-from ..retention import ANONYMISED_NAME
+from ..selectors.patients import is_anonymised
 
 # A slot further ahead is a typing error (or a crafted request), never a plan.
 BOOKING_HORIZON_DAYS = 366
@@ -102,10 +102,6 @@ def consultation_book(
         raise BookingForbidden(_("Vous ne pouvez pas réserver de téléconsultation sur ce site."))
     if start > now + dt.timedelta(days=BOOKING_HORIZON_DAYS):  # the engine refuses the past
         raise BookingRuleError(_("Une téléconsultation se réserve au plus un an à l'avance."))
-    if patient.display_name == ANONYMISED_NAME:
-        raise BookingRuleError(
-            _("Ce patient a été anonymisé : enregistrez-le de nouveau s'il revient sur le site.")
-        )
     if not site.is_active:
         raise BookingRuleError(_("Ce site n'est pas en service."))
     if not practitioner.is_active or not practitioner.specialties.filter(pk=specialty.pk).exists():
@@ -127,6 +123,15 @@ def consultation_book(
     if assistant is not None:
         resources.append(assistant.resource)
     with transaction.atomic(), telehealth_booking_flow():
+        # The patient's row locked and read again: an anonymisation committing meanwhile
+        # (services/patients.py locks it too) is seen here, never booked past.
+        if is_anonymised(Patient.objects.select_for_update().get(pk=patient.pk)):
+            raise BookingRuleError(
+                _(
+                    "Ce patient a été anonymisé : enregistrez-le de nouveau s'il revient sur "
+                    "le site."
+                )
+            )
         booking = booking_create(
             actor=actor,
             resources=resources,

@@ -36,6 +36,7 @@ from ..models import (
 )
 from ..retention import delete_attachment_files
 from ..selectors.acts import expertise_patients, practitioner_of, tariff_in_force
+from ..selectors.patients import is_anonymised
 from .acts import record_act
 
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
@@ -147,6 +148,12 @@ def expertise_create(
     stored: list[ExpertiseAttachment] = []
     try:
         with transaction.atomic():
+            # Locked and read again, as when booking: never a request about a patient whose
+            # anonymisation commits meanwhile.
+            if is_anonymised(Patient.objects.select_for_update().get(pk=patient.pk)):
+                raise BookingRuleError(
+                    _("Ce patient a été anonymisé : la demande ne peut plus le concerner.")
+                )
             request = ExpertiseRequest.objects.create(
                 requester=requester,
                 expert=expert,

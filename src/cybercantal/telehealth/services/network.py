@@ -1,6 +1,11 @@
 """Setting up the network: sites (with their bookable cart or room), practitioners and
 assisting professionals (with their bookable agendas). Staff of the Département do this; the
-bookable resources are created here so that nobody has to know the booking engine's models."""
+bookable resources are created here so that nobody has to know the booking engine's models.
+
+Nobody is made a member of an organisation here: a coordinator, an assisting professional or a
+practitioner books, cancels and closes teleconsultations because telehealth vouches for them
+inside its own flow (booking_guard.vouch_inside_flow), never as agents of the organisation
+running the site or employing the doctor, whose other bookings are none of their business."""
 
 from __future__ import annotations
 
@@ -9,8 +14,8 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from cybercantal.accounts.models import Membership, Role
 from cybercantal.booking.errors import BookingForbidden, BookingRuleError
 from cybercantal.booking.models import Resource
 from cybercantal.core.audit import audit_log
@@ -28,6 +33,7 @@ from ..models import (
     Specialty,
 )
 from ..perms import is_telehealth_staff
+from ..selectors.cancellations import planned_consultations_count
 
 # Average speed on the Cantal's roads to the hospital, for the travel time when none is given.
 DEFAULT_ROAD_SPEED_KMH = 60
@@ -127,13 +133,10 @@ def site_create(
 
 
 def site_add_coordinator(*, actor, site: Site, user) -> None:
-    """A coordinator runs the site's sessions: also an agent of its organisation, so that the
-    booking engine lets them book and cancel the site's cart."""
+    """A coordinator runs the site's sessions (perms.may_book_at, may_run_session); nothing
+    else: no membership of the organisation running the site."""
     _require_staff(actor)
     site.coordinators.add(user)
-    Membership.objects.get_or_create(
-        user=user, organisation=site.place.organisation, role=Role.ASSISTING_PROFESSIONAL
-    )
 
 
 def practitioner_create(
@@ -165,9 +168,6 @@ def practitioner_create(
             user=user, kind=kind, rpps=rpps, resource=resource
         )
         practitioner.specialties.set(specialties)
-        Membership.objects.get_or_create(
-            user=user, organisation=organisation, role=Role.PRACTITIONER
-        )
         audit_log(actor=actor, action="telehealth.practitioner_create", target=practitioner)
     return practitioner
 
@@ -191,10 +191,6 @@ def assistant_create(*, actor, user, kind: str, sites) -> AssistingProfessional:
         )
         assistant = AssistingProfessional.objects.create(user=user, kind=kind, resource=resource)
         assistant.sites.set(sites)
-        for site in sites:
-            Membership.objects.get_or_create(
-                user=user, organisation=site.place.organisation, role=Role.ASSISTING_PROFESSIONAL
-            )
         audit_log(actor=actor, action="telehealth.assistant_create", target=assistant)
     return assistant
 
@@ -206,6 +202,27 @@ def assistant_create(*, actor, user, kind: str, sites) -> AssistingProfessional:
 SPECIALTY_MIN_MINUTES = 15
 SPECIALTY_MAX_MINUTES = 120
 SPECIALTY_STEP_MINUTES = 15
+
+
+def _refuse_while_planned(*, site: Site | None = None, practitioner=None) -> None:
+    """Out of service with sessions still planned would leave them booked and waited for:
+    they are cancelled first (« Annuler des séances »), and the patients called."""
+    count = planned_consultations_count(
+        site=site, practitioner=practitioner, from_day=timezone.localdate()
+    )
+    if not count:
+        return
+    where = _("sur ce site") if site is not None else _("pour ce médecin")
+    raise BookingRuleError(
+        ngettext(
+            "%(count)d téléconsultation est encore prévue %(where)s : annulez-la d'abord "
+            "(« Annuler des séances »), puis mettez hors service.",
+            "%(count)d téléconsultations sont encore prévues %(where)s : annulez-les d'abord "
+            "(« Annuler des séances »), puis mettez hors service.",
+            count,
+        )
+        % {"count": count, "where": where}
+    )
 
 
 def _closing_day(*, is_active: bool, opened_on, closed_on):
@@ -234,30 +251,11 @@ def _clean_site_fields(*, kind: str, connection: str) -> None:
         raise BookingRuleError(_("Type de raccordement inconnu."))
 
 
-def _coordinator_membership_release(*, site: Site, user) -> None:
-    """Remove the agent membership site_add_coordinator gave, unless the person still has a
-    reason to be an agent of the organisation (coordinator of another of its sites, or
-    assisting professional on one): otherwise they could go on booking the site's cart."""
-    organisation_id = site.place.organisation_id
-    still_coordinates = (
-        user.telehealth_coordinated_sites.filter(place__organisation_id=organisation_id)
-        .exclude(pk=site.pk)
-        .exists()
-    )
-    still_assists = AssistingProfessional.objects.filter(
-        user=user, sites__place__organisation_id=organisation_id
-    ).exists()
-    if not still_coordinates and not still_assists:
-        Membership.objects.filter(
-            user=user, organisation_id=organisation_id, role=Role.ASSISTING_PROFESSIONAL
-        ).delete()
-
-
 def site_remove_coordinator(*, actor, site: Site, user) -> None:
+    """Taken off the site, the person loses what coordinating gave (perms): nothing else to
+    undo, no membership having been given."""
     _require_staff(actor)
-    with transaction.atomic():
-        site.coordinators.remove(user)
-        _coordinator_membership_release(site=site, user=user)
+    site.coordinators.remove(user)
 
 
 def site_update(
@@ -283,6 +281,8 @@ def site_update(
     _require_staff(actor)
     _clean_site_fields(kind=kind, connection=connection)
     closed_on = _closing_day(is_active=is_active, opened_on=opened_on, closed_on=closed_on)
+    if not is_active:
+        _refuse_while_planned(site=site)
     hospital, distance_km, travel_minutes = _hospital_trip(
         site.place, hospital=hospital, distance_km=distance_km, travel_minutes=travel_minutes
     )
@@ -440,6 +440,8 @@ def practitioner_update(
     specialties = list(specialties)
     if not specialties or not all(isinstance(s, Specialty) for s in specialties):
         raise BookingRuleError(_("Choisissez au moins une spécialité."))
+    if not is_active:
+        _refuse_while_planned(practitioner=practitioner)
     with transaction.atomic():
         practitioner.kind = kind
         practitioner.is_active = is_active
@@ -457,8 +459,8 @@ def practitioner_update(
 def assistant_update(
     *, actor, assistant: AssistingProfessional, kind: str, sites, is_active: bool = True
 ) -> AssistingProfessional:
-    """Change an assisting professional's profession and sites (each new site's organisation
-    makes them one of its agents, as assistant_create does)."""
+    """Change an assisting professional's profession and sites: their rights follow the sites
+    (perms), with no membership of the sites' organisations to add or take back."""
     _require_staff(actor)
     sites = list(sites)
     if kind not in AssistantKind.values:
@@ -470,12 +472,6 @@ def assistant_update(
         assistant.is_active = is_active
         assistant.save(update_fields=["kind", "is_active", "updated_at"])
         assistant.sites.set(sites)
-        for site in sites:
-            Membership.objects.get_or_create(
-                user=assistant.user,
-                organisation=site.place.organisation,
-                role=Role.ASSISTING_PROFESSIONAL,
-            )
         audit_log(
             actor=actor,
             action="telehealth.assistant_update",

@@ -13,14 +13,20 @@ from collections.abc import Collection
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cybercantal.booking.errors import BookingForbidden, BookingRuleError
-from cybercantal.booking.services import booking_mark_attended, booking_mark_no_show
+from cybercantal.booking.models import Booking
+from cybercantal.booking.services import (
+    booking_attendance_correct,
+    booking_mark_attended,
+    booking_mark_no_show,
+)
 from cybercantal.core.audit import audit_log
 
 from ..booking_guard import telehealth_booking_flow
-from ..models import Consultation, DeviceKind, Incident
-from ..perms import may_run_session
+from ..models import Act, Consultation, DeviceKind, Incident
+from ..perms import may_correct_closing, may_run_session
 from ..selectors.consultations import latest_connectivity_test
 
 INCIDENT_CAUSE_MAX = 300
@@ -82,6 +88,12 @@ def _refuse_channel_beyond_test(consultation: Consultation, channel: str) -> Non
                 "recommendation": test.get_recommendation_display().lower(),
             }
         )
+
+
+def _snapshot_trip(consultation: Consultation) -> None:
+    """The trip avoided is the one of the day: later changes to the site keep past months."""
+    consultation.trip_km = consultation.site.hospital_distance_km
+    consultation.trip_minutes = consultation.site.hospital_travel_minutes
 
 
 def checklist_record(
@@ -189,9 +201,7 @@ def consultation_close(
         consultation.channel = channel
         consultation.closed_at = now
         consultation.closed_by = actor
-        # The trip avoided is the one of the day: later changes to the site keep past months.
-        consultation.trip_km = consultation.site.hospital_distance_km
-        consultation.trip_minutes = consultation.site.hospital_travel_minutes
+        _snapshot_trip(consultation)
         consultation.save(
             update_fields=[
                 "status",
@@ -208,6 +218,131 @@ def consultation_close(
             action="telehealth.consultation_close",
             target=consultation,
             data={"status": status, "channel": channel},
+        )
+    return consultation
+
+
+# Why a closing is corrected: a short choice, never free text (the audit log keeps it, and
+# free text invites details about the patient).
+CORRECTION_REASONS = [
+    ("erreur_saisie", gettext_lazy("Erreur de saisie")),
+    ("finalement_tenue", gettext_lazy("Séance finalement tenue")),
+    ("finalement_non_tenue", gettext_lazy("Séance finalement non tenue")),
+    ("autre", gettext_lazy("Autre")),
+]
+HELD_STATUSES = (Consultation.Status.DONE, Consultation.Status.INCIDENT)
+
+
+def _refuse_if_not_closed(consultation: Consultation) -> None:
+    if consultation.status == Consultation.Status.CANCELLED:
+        raise BookingRuleError(
+            _("Cette téléconsultation est annulée : il n'y a pas de clôture à corriger.")
+        )
+    if consultation.status not in CLOSING_STATUSES:
+        raise BookingRuleError(
+            _(
+                "Cette téléconsultation n'est pas encore clôturée : clôturez la séance au lieu "
+                "de corriger sa clôture."
+            )
+        )
+
+
+def _refuse_if_acts_coded(consultation: Consultation) -> None:
+    codes = sorted(
+        set(Act.objects.filter(consultation=consultation).values_list("code", flat=True))
+    )
+    if codes:
+        raise BookingRuleError(
+            _("Des actes sont codés pour cette séance (%(codes)s) : supprimez-les d'abord.")
+            % {"codes": ", ".join(codes)}
+        )
+
+
+def consultation_close_correct(
+    *,
+    actor,
+    consultation: Consultation,
+    status: str,
+    channel: str = "",
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> Consultation:
+    """Correct how a closed session was recorded (done, incident, not held, and its channel),
+    with a reason from CORRECTION_REASONS. For the site's coordinators and the Département's
+    telehealth staff (perms.may_correct_closing).
+
+    Same rules as closing: held needs the checklist complete and a channel no better than the
+    connectivity test allowed; not held is refused while acts are coded for the session. Held
+    ↔ not held corrects the booking attended ↔ no-show through the booking engine in the same
+    transaction (both change or neither does); done ↔ incident leaves the booking alone. The
+    original closing time and author stay; an audit row keeps before, after and the reason.
+    Nothing to change is refused, and nothing is written."""
+    now = now or timezone.now()
+    if not may_correct_closing(actor, consultation):
+        raise BookingForbidden(
+            _(
+                "Seuls les coordinateurs du site et l'équipe télémédecine du Département "
+                "corrigent la clôture d'une séance."
+            )
+        )
+    if status not in CLOSING_STATUSES:
+        raise BookingRuleError(_("Choisissez comment la séance s'est passée."))
+    held = status in HELD_STATUSES
+    if held and channel not in Consultation.Channel.values:
+        raise BookingRuleError(
+            _("Indiquez par quel moyen la séance s'est tenue : vidéo, audio ou téléphone.")
+        )
+    if not held:
+        channel = ""
+    reasons = dict(CORRECTION_REASONS)
+    if reason not in reasons:
+        raise BookingRuleError(_("Choisissez le motif de la correction."))
+    with transaction.atomic():
+        consultation = _locked(consultation)
+        _refuse_if_not_closed(consultation)
+        before = {"status": consultation.status, "channel": consultation.channel}
+        if (status, channel) == (before["status"], before["channel"]):
+            raise BookingRuleError(
+                _("La séance est déjà enregistrée ainsi (%(status)s) : rien à corriger.")
+                % {"status": consultation.get_status_display().lower()}
+            )
+        if held:
+            if not consultation.checklist_complete:
+                raise BookingRuleError(
+                    _(
+                        "La liste de vérification de cette séance n'a pas été complétée (accord "
+                        "du patient, appareils, test de connexion) : elle ne peut pas être "
+                        "indiquée réalisée."
+                    )
+                )
+            _refuse_channel_beyond_test(consultation, channel)
+        else:
+            _refuse_if_acts_coded(consultation)
+        if held != (before["status"] in HELD_STATUSES):
+            with telehealth_booking_flow():  # the engine's change guard lets this one through
+                booking_attendance_correct(
+                    actor=actor,
+                    booking=consultation.booking,
+                    to_status=Booking.Status.ATTENDED if held else Booking.Status.NO_SHOW,
+                    reason=str(reasons[reason]),
+                    now=now,
+                )
+        consultation.status = status
+        consultation.channel = channel
+        fields = ["status", "channel", "updated_at"]
+        if held and consultation.trip_km is None:
+            _snapshot_trip(consultation)
+            fields += ["trip_km", "trip_minutes"]
+        consultation.save(update_fields=fields)
+        audit_log(
+            actor=actor,
+            action="telehealth.consultation_close_correct",
+            target=consultation,
+            data={
+                "before": before,
+                "after": {"status": status, "channel": channel},
+                "reason": reason,
+            },
         )
     return consultation
 

@@ -53,6 +53,7 @@ def _links(user) -> list[tuple[str, str, tuple[str, ...]]]:
                     "consultation_close",
                     "consultation_incident",
                     "consultation_cancel",
+                    "consultation_close_correct",
                     "acts_code",
                 ),
             )
@@ -73,6 +74,14 @@ def _links(user) -> list[tuple[str, str, tuple[str, ...]]]:
         )
     if has_sites or practitioner:
         links.append((_("Actes"), reverse("telehealth:acts"), ("acts",)))
+    if staff or practitioner or coordinated_site_ids(user):  # a snow day, a doctor away
+        links.append(
+            (
+                _("Annuler des séances"),
+                reverse("telehealth:cancellations"),
+                ("cancellations",),
+            )
+        )
     if staff or coordinated_site_ids(user):  # the site's register and figures
         links += [
             (_("Patients"), reverse("telehealth:patients"), ("patients", "patient_anonymise")),

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_safe
 
 from ..perms import coordinated_site_ids, is_telehealth_staff, may_book_at, sites_for
 from ..selectors.consultations import consultation_list
+from ._audit import audit_consultations_listed
 
 UPCOMING_ON_HOME = 5
 
@@ -21,6 +22,8 @@ def home(request: HttpRequest) -> HttpResponse:
     # Staff see every site in "Réseau"; here, only the sites a person works at.
     sites = [] if is_staff else list(sites_for(user).select_related("place__commune"))
     coordinated = coordinated_site_ids(user)
+    upcoming = list(consultation_list(actor=user, upcoming=True)[:UPCOMING_ON_HOME])
+    audit_consultations_listed(request, page="accueil", consultations=upcoming)
     context = {
         "sites": [
             {
@@ -30,7 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
             }
             for site in sites
         ],
-        "upcoming": list(consultation_list(actor=user, upcoming=True)[:UPCOMING_ON_HOME]),
+        "upcoming": upcoming,
         "may_book": is_staff or any(may_book_at(user, site) for site in sites),
         "is_practitioner": hasattr(user, "telehealth_practitioner"),
         "is_staff": is_staff,

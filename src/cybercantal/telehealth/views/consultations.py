@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -48,7 +49,12 @@ from ..models import (
     Specialty,
     TransportMode,
 )
-from ..perms import consultations_for, may_cancel_consultation, may_run_session
+from ..perms import (
+    consultations_for,
+    may_cancel_consultation,
+    may_correct_closing,
+    may_run_session,
+)
 from ..selectors.consultations import (
     SLOT_LIMIT,
     SLOT_WINDOW_DAYS,
@@ -72,7 +78,15 @@ from ..services.consultations import (
     missing_devices,
     patient_create,
 )
-from ..services.sessions import checklist_record, consultation_close, incident_record
+from ..services.sessions import (
+    CLOSING_STATUSES,
+    CORRECTION_REASONS,
+    checklist_record,
+    consultation_close,
+    consultation_close_correct,
+    incident_record,
+)
+from ._audit import audit_consultations_listed, audit_patients_shown
 
 PATIENTS_SHOWN = 30
 PAST_PER_PAGE = 25
@@ -160,6 +174,8 @@ def _session_context(request: HttpRequest, consultation: Consultation, *, now) -
         "incidents": list(consultation.incidents.all()),
         "delay": delay_label(request_delay(consultation)),
         "acts_url": _optional_url("telehealth:acts_code", consultation.pk),
+        "can_correct_closing": consultation.status in CLOSING_STATUSES
+        and may_correct_closing(request.user, consultation),
         "connectivity_url": _optional_url("telehealth:connectivity_test", consultation.site_id),
     }
 
@@ -440,6 +456,7 @@ def _book_context(request, journey: _Journey, patient_form, details, *, now, slo
             site_patients(actor=request.user, site=site, query=query)[: PATIENTS_SHOWN + 1]
         )
         patients, more_patients = found[:PATIENTS_SHOWN], len(found) > PATIENTS_SHOWN
+        audit_patients_shown(request, page="reserver", patients=patients)
     sites = list(journey.selection.fields["site"].queryset)
     chosen_slot = ""
     if details is not None and details.is_bound and not slot_taken:
@@ -505,16 +522,7 @@ def consultations(request: HttpRequest) -> HttpResponse:
     past = consultation_list(actor=request.user, site=site, status=status, upcoming=False, now=now)
     upcoming = list(upcoming)
     page = Paginator(past, PAST_PER_PAGE).get_page(request.GET.get("page"))
-    # The list names patients: who saw which consultations is kept, as for each one's page.
-    audit_log(
-        actor=request.user,
-        action="telehealth.consultation_list",
-        data={
-            "page": "liste",
-            "consultations": [c.pk for c in [*upcoming, *page.object_list]],
-        },
-        ip_address=client_ip(request),
-    )
+    audit_consultations_listed(request, page="liste", consultations=[*upcoming, *page.object_list])
     filters = urlencode(
         {k: v for k, v in {"site": site.pk if site else "", "status": status}.items() if v}
     )
@@ -710,6 +718,65 @@ def consultation_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def consultation_close_correct_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct a closed session (a mis-click on « n'a pas eu lieu »): the site's coordinators
+    and staff only (403 for the participants, who see the consultation)."""
+    consultation = _consultation_or_404(request, pk)
+    if not may_correct_closing(request.user, consultation):
+        raise PermissionDenied(
+            _(
+                "Seuls les coordinateurs du site et l'équipe télémédecine du Département "
+                "corrigent la clôture d'une séance."
+            )
+        )
+    now = timezone.now()
+    form = CloseForm(
+        request.POST if request.method == "POST" else None,
+        initial={"status": consultation.status, "channel": consultation.channel},
+    )
+    # The correction's own field: why, as a short choice (no free text in the audit log).
+    form.fields["reason"] = forms.ChoiceField(
+        label=_("Motif de la correction"),
+        choices=CORRECTION_REASONS,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choisissez le motif de la correction."),
+            "invalid_choice": _("Choisissez le motif de la correction."),
+        },
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                consultation = consultation_close_correct(
+                    actor=request.user,
+                    consultation=consultation,
+                    status=form.cleaned_data["status"],
+                    channel=form.cleaned_data["channel"],
+                    reason=form.cleaned_data["reason"],
+                    now=now,
+                )
+            except BookingError as error:
+                form.add_error(None, error.message)
+                status = _status_of(error)
+            else:
+                messages.success(
+                    request,
+                    _("Clôture corrigée : %(status)s.")
+                    % {"status": consultation.get_status_display().lower()},
+                )
+                return redirect("telehealth:consultation_detail", pk=consultation.pk)
+    else:
+        _audit_view(request, consultation, "corriger-cloture")
+    context = _session_context(request, consultation, now=now)
+    context["form"] = form
+    return render(request, "telehealth/consultations/correct.html", context, status=status)
+
+
 urlpatterns = [
     path("reserver/", book, name="consultation_book"),
     path("consultations/", consultations, name="consultations"),
@@ -733,5 +800,10 @@ urlpatterns = [
         "consultations/<int:pk>/annuler/",
         consultation_cancel_view,
         name="consultation_cancel",
+    ),
+    path(
+        "consultations/<int:pk>/corriger-cloture/",
+        consultation_close_correct_view,
+        name="consultation_close_correct",
     ),
 ]

@@ -40,6 +40,7 @@ from ..selectors.acts import (
     practitioner_of,
 )
 from ..services.expertise import expertise_answer, expertise_create, expertise_withdraw
+from ._audit import audit_patients_shown
 
 LIST_LIMIT = 200
 
@@ -122,6 +123,8 @@ def expertise_new(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("telehealth:expertise_detail", pk=created.pk)
         status = 422
+    # The form lists the doctor's patients by name.
+    audit_patients_shown(request, page="teleexpertise", patients=form.fields["patient"].queryset)
     return render(request, "telehealth/expertise/new.html", {"form": form}, status=status)
 
 

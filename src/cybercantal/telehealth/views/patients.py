@@ -23,7 +23,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from cybercantal.booking.errors import BookingError, BookingForbidden
-from cybercantal.core.audit import audit_log
 from cybercantal.core.http import client_ip
 
 from ..models import Patient, Site
@@ -38,6 +37,7 @@ from ..selectors.patients import (
     register_sites,
 )
 from ..services.patients import patient_anonymise
+from ._audit import audit_patients_shown
 
 PER_PAGE = 25
 MAX_ID = 2**63 - 1
@@ -95,16 +95,6 @@ def _patient_or_404(request: HttpRequest, pk: int) -> Patient:
     raise Http404(_("Patient introuvable."))
 
 
-def _audit_view(request: HttpRequest, *, data: dict, patient: Patient | None = None) -> None:
-    audit_log(
-        actor=request.user,
-        action="telehealth.patient_view",
-        target=patient,  # its text is the reference (Patient.__str__)
-        data=data,
-        ip_address=client_ip(request),
-    )
-
-
 @never_cache
 @login_required
 @require_safe
@@ -132,10 +122,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         for patient in page.object_list
     ]
     # What was shown, by reference; not the search text, which may be a name.
-    _audit_view(
-        request,
-        data={"page": "liste", "references": [row["patient"].reference for row in rows]},
-    )
+    audit_patients_shown(request, page="liste", patients=[row["patient"] for row in rows])
     filters = urlencode(
         {k: v for k, v in {"q": query, "site": site.pk if site else ""}.items() if v}
     )
@@ -180,7 +167,7 @@ def patient_anonymise_view(request: HttpRequest, pk: int) -> HttpResponse:
                 list_url = reverse("telehealth:patients")
                 return redirect(f"{list_url}?{urlencode({'q': patient.reference})}")
     else:
-        _audit_view(request, data={"page": "anonymiser"}, patient=patient)
+        audit_patients_shown(request, page="anonymiser", patients=[], target=patient)
     blockers = erasure_blockers(patient)
     planned = blockers.planned
     planned_is_past = planned is not None and planned.scheduled_start < timezone.now()

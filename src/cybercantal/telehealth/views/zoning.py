@@ -33,6 +33,12 @@ from ..selectors.zoning import (
 from ..services.zoning import zoning_save
 
 
+def _fr_number(count: int) -> int:
+    """The number ngettext should choose the form by: in French 0 takes the singular ("0
+    sort"); without a catalogue for these strings ngettext would pick the plural."""
+    return 1 if count <= 1 else count
+
+
 def _require_staff(request: HttpRequest) -> None:
     if not is_telehealth_staff(request.user):
         raise PermissionDenied(_("Réservé à l'équipe télémédecine du Département."))
@@ -99,12 +105,14 @@ def zoning_edit(request: HttpRequest) -> HttpResponse:
                 % {
                     "day": day,
                     "entered": ngettext(
-                        "%(n)d commune entre", "%(n)d communes entrent", len(saved.entered)
+                        "%(n)d commune entre",
+                        "%(n)d communes entrent",
+                        _fr_number(len(saved.entered)),
                     )
                     % {"n": len(saved.entered)},
-                    "left": ngettext("%(n)d sort", "%(n)d sortent", len(saved.left))
+                    "left": ngettext("%(n)d sort", "%(n)d sortent", _fr_number(len(saved.left)))
                     % {"n": len(saved.left)},
-                    "stayed": ngettext("%(n)d reste", "%(n)d restent", saved.stayed)
+                    "stayed": ngettext("%(n)d reste", "%(n)d restent", _fr_number(saved.stayed))
                     % {"n": saved.stayed},
                 },
             )
