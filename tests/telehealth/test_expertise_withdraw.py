@@ -4,6 +4,7 @@ no act is coded, the audit row holds no clinical content; an answer can no longe
 even racing the withdrawal; the time to answer leaves withdrawn requests out."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from cybercantal.booking.errors import BookingForbidden, BookingRuleError
 from cybercantal.core.models import AuditLog
-from cybercantal.telehealth.models import Act, ExpertiseAttachment, ExpertiseRequest
+from cybercantal.telehealth.models import Act, ActTariff, ExpertiseAttachment, ExpertiseRequest
 from cybercantal.telehealth.retention import expertise_contents_erase
 from cybercantal.telehealth.selectors.acts import expertise_figures
 from cybercantal.telehealth.services.expertise import (
@@ -330,6 +331,13 @@ def test_staff_figures_count_withdrawn_requests_apart(client, doctors):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_withdrawal_and_an_answer_racing_never_both_win(doctors):
+    # A transactional test may follow another that flushed the tariffs migration 0002 loads.
+    for code, role, amount in (("TE2", "expert", "20.00"), ("RQD", "requerant", "10.00")):
+        ActTariff.objects.get_or_create(
+            code=code,
+            valid_from=dt.date(2022, 4, 1),
+            defaults={"label": code, "role": role, "amount": Decimal(amount)},
+        )
     for _round in range(5):
         # The yearly caps (4 TE2 / RQD per doctor and patient) must not decide a round: only
         # the race does.
@@ -353,5 +361,7 @@ def test_a_withdrawal_and_an_answer_racing_never_both_win(doctors):
             assert "retirée" in failures[0].message
         else:
             assert request.status == ExpertiseRequest.Status.ANSWERED
-            assert request.withdrawn_at is None and acts == 2
+            assert request.withdrawn_at is None and acts == 2, [
+                getattr(o, "not_coded", o) for o in outcomes
+            ]
             assert "déjà répondue" in failures[0].message
