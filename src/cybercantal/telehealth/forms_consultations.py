@@ -25,7 +25,7 @@ from .models import (
 )
 from .selectors.consultations import practitioners_of, site_assistants, specialties_offered
 from .services.consultations import BOOKING_HORIZON_DAYS
-from .services.sessions import INCIDENT_CAUSE_MAX
+from .services.sessions import CORRECTION_REASONS, INCIDENT_CAUSE_MAX
 
 # A need expressed longer ago than this is more likely a typo in the year than a real delay.
 OLDEST_REQUEST = dt.timedelta(days=366)
@@ -295,6 +295,19 @@ class CloseForm(forms.Form):
                 _("Indiquez par quel moyen la séance s'est tenue : vidéo, audio ou téléphone."),
             )
         return cleaned
+
+
+class CloseCorrectionForm(CloseForm):
+    # Why, as a short choice: no free text in the audit log.
+    reason = forms.ChoiceField(
+        label=_("Motif de la correction"),
+        choices=CORRECTION_REASONS,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choisissez le motif de la correction."),
+            "invalid_choice": _("Choisissez le motif de la correction."),
+        },
+    )
 
 
 class IncidentForm(forms.Form):

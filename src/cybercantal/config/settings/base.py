@@ -266,7 +266,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # fpdf2 subsets fonts with fontTools, which logs every glyph table at INFO.
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # Tiers-lieux figures: g CO₂e per km and per person by usual commuting mode, for the CO₂ a day

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from cybercantal.booking.errors import BookingConflict, BookingError, BookingForbidden
+from cybercantal.booking.errors import BookingConflict, BookingError
 from cybercantal.core.audit import audit_log
 from cybercantal.core.http import client_ip
 
@@ -35,6 +35,7 @@ from ..selectors.cancellations import (
     range_preview,
 )
 from ..services.cancellations import consultations_cancel_range
+from ._errors import page_status
 
 FORM = "telehealth/cancellations/form.html"
 PREVIEW = "telehealth/cancellations/preview.html"
@@ -155,14 +156,6 @@ def _choices_or_403(request: HttpRequest):
     return sites, practitioners
 
 
-def _status_of(error: BookingError) -> int:
-    if isinstance(error, BookingForbidden):
-        return 403
-    if isinstance(error, BookingConflict):
-        return 409
-    return 400
-
-
 def _is_id(raw: str) -> bool:
     # ASCII digits only ("²".isdigit() is true), within what the database stores.
     return raw.isascii() and raw.isdigit() and len(raw) < 19
@@ -280,7 +273,7 @@ def _confirm(request: HttpRequest, sites, practitioners) -> HttpResponse:
         return render(request, FORM, {"form": form}, status=409)
     except BookingError as error:
         form.add_error(None, error.message)
-        return render(request, FORM, {"form": form}, status=_status_of(error))
+        return render(request, FORM, {"form": form}, status=page_status(error))
     return render(
         request,
         DONE,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -27,7 +26,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from cybercantal.booking.errors import BookingConflict, BookingError, BookingForbidden
+from cybercantal.booking.errors import BookingConflict, BookingError
 from cybercantal.core.audit import audit_log
 from cybercantal.core.http import client_ip
 
@@ -36,6 +35,7 @@ from ..forms_consultations import (
     BookingDetailsForm,
     BookingSelectionForm,
     ChecklistForm,
+    CloseCorrectionForm,
     CloseForm,
     ConsultationFilterForm,
     IncidentForm,
@@ -80,27 +80,19 @@ from ..services.consultations import (
 )
 from ..services.sessions import (
     CLOSING_STATUSES,
-    CORRECTION_REASONS,
     checklist_record,
     consultation_close,
     consultation_close_correct,
     incident_record,
 )
 from ._audit import audit_consultations_listed, audit_patients_shown
+from ._errors import page_status
 
 PATIENTS_SHOWN = 30
 PAST_PER_PAGE = 25
 
 
 # --- Helpers ------------------------------------------------------------------------------
-
-
-def _status_of(error: BookingError) -> int:
-    if isinstance(error, BookingForbidden):
-        return 403
-    if isinstance(error, BookingConflict):
-        return 409
-    return 400
 
 
 def _optional_url(name: str, *args) -> str | None:
@@ -301,7 +293,7 @@ def _create_patient(request: HttpRequest, journey: _Journey, form: PatientForm):
         new = patient_create(actor=request.user, site=journey.site, **form.cleaned_data)
     except BookingError as error:
         form.add_error(None, error.message)
-        return _status_of(error)
+        return page_status(error)
     messages.success(request, _("Patient enregistré : %(name)s.") % {"name": new.display_name})
     return redirect(
         _book_query(
@@ -361,7 +353,7 @@ def _book_slot(request: HttpRequest, journey: _Journey, details, *, now: dt.date
         return 409
     except BookingError as error:
         details.add_error(None, error.message)
-        return _status_of(error)
+        return page_status(error)
     when = timezone.localtime(consultation.scheduled_start)
     messages.success(
         request,
@@ -585,7 +577,7 @@ def consultation_checklist(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             except BookingError as error:
                 form.add_error(None, error.message)
-                status = _status_of(error)
+                status = page_status(error)
             else:
                 if consultation.checklist_complete:
                     messages.success(
@@ -628,33 +620,48 @@ def consultation_close_view(request: HttpRequest, pk: int) -> HttpResponse:
             "status": Consultation.Status.INCIDENT if has_incidents else Consultation.Status.DONE
         },
     )
+    return _closing_page(
+        request,
+        consultation,
+        form,
+        save=lambda data: consultation_close(
+            actor=request.user,
+            consultation=consultation,
+            status=data["status"],
+            channel=data["channel"],
+            now=now,
+        ),
+        done=_("Séance clôturée : %(status)s."),
+        page="cloturer",
+        template="close.html",
+        now=now,
+        context={"incident_form": IncidentForm()},
+    )
+
+
+def _closing_page(
+    request, consultation, form, *, save, done: str, page: str, template: str, now, context=None
+) -> HttpResponse:
+    """The closing and its correction: the form, then the service (its French refusal on the
+    form), then back to the consultation with `done` (its new status as %(status)s)."""
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
             try:
-                consultation = consultation_close(
-                    actor=request.user,
-                    consultation=consultation,
-                    status=form.cleaned_data["status"],
-                    channel=form.cleaned_data["channel"],
-                    now=now,
-                )
+                consultation = save(form.cleaned_data)
             except BookingError as error:
                 form.add_error(None, error.message)
-                status = _status_of(error)
+                status = page_status(error)
             else:
                 messages.success(
-                    request,
-                    _("Séance clôturée : %(status)s.")
-                    % {"status": consultation.get_status_display().lower()},
+                    request, done % {"status": consultation.get_status_display().lower()}
                 )
                 return redirect("telehealth:consultation_detail", pk=consultation.pk)
     else:
-        _audit_view(request, consultation, "cloturer")
-    context = _session_context(request, consultation, now=now)
-    context.update({"form": form, "incident_form": IncidentForm()})
-    return render(request, "telehealth/consultations/close.html", context, status=status)
+        _audit_view(request, consultation, page)
+    full = _session_context(request, consultation, now=now) | (context or {}) | {"form": form}
+    return render(request, f"telehealth/consultations/{template}", full, status=status)
 
 
 @never_cache
@@ -673,7 +680,7 @@ def consultation_incident(request: HttpRequest, pk: int) -> HttpResponse:
                 incident_record(actor=request.user, consultation=consultation, **form.cleaned_data)
             except BookingError as error:
                 form.add_error(None, error.message)
-                status = _status_of(error)
+                status = page_status(error)
             else:
                 messages.success(request, _("Incident noté."))
                 target = (
@@ -704,7 +711,7 @@ def consultation_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             consultation_cancel(actor=request.user, consultation=consultation, reason=reason)
         except BookingError as exc:
-            error, status = exc.message, _status_of(exc)
+            error, status = exc.message, page_status(exc)
         else:
             messages.success(request, _("Téléconsultation annulée : le créneau est libéré."))
             return redirect("telehealth:consultation_detail", pk=consultation.pk)
@@ -733,48 +740,27 @@ def consultation_close_correct_view(request: HttpRequest, pk: int) -> HttpRespon
             )
         )
     now = timezone.now()
-    form = CloseForm(
+    form = CloseCorrectionForm(
         request.POST if request.method == "POST" else None,
         initial={"status": consultation.status, "channel": consultation.channel},
     )
-    # The correction's own field: why, as a short choice (no free text in the audit log).
-    form.fields["reason"] = forms.ChoiceField(
-        label=_("Motif de la correction"),
-        choices=CORRECTION_REASONS,
-        widget=forms.RadioSelect,
-        error_messages={
-            "required": _("Choisissez le motif de la correction."),
-            "invalid_choice": _("Choisissez le motif de la correction."),
-        },
+    return _closing_page(
+        request,
+        consultation,
+        form,
+        save=lambda data: consultation_close_correct(
+            actor=request.user,
+            consultation=consultation,
+            status=data["status"],
+            channel=data["channel"],
+            reason=data["reason"],
+            now=now,
+        ),
+        done=_("Clôture corrigée : %(status)s."),
+        page="corriger-cloture",
+        template="correct.html",
+        now=now,
     )
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                consultation = consultation_close_correct(
-                    actor=request.user,
-                    consultation=consultation,
-                    status=form.cleaned_data["status"],
-                    channel=form.cleaned_data["channel"],
-                    reason=form.cleaned_data["reason"],
-                    now=now,
-                )
-            except BookingError as error:
-                form.add_error(None, error.message)
-                status = _status_of(error)
-            else:
-                messages.success(
-                    request,
-                    _("Clôture corrigée : %(status)s.")
-                    % {"status": consultation.get_status_display().lower()},
-                )
-                return redirect("telehealth:consultation_detail", pk=consultation.pk)
-    else:
-        _audit_view(request, consultation, "corriger-cloture")
-    context = _session_context(request, consultation, now=now)
-    context["form"] = form
-    return render(request, "telehealth/consultations/correct.html", context, status=status)
 
 
 urlpatterns = [

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from cybercantal.booking.errors import BookingError, BookingForbidden
+from cybercantal.booking.errors import BookingError
 from cybercantal.core.http import client_ip
 
 from ..models import Patient, Site
@@ -38,6 +38,7 @@ from ..selectors.patients import (
 )
 from ..services.patients import patient_anonymise
 from ._audit import audit_patients_shown
+from ._errors import page_status
 
 PER_PAGE = 25
 MAX_ID = 2**63 - 1
@@ -72,10 +73,6 @@ class ErasureConfirmForm(forms.Form):
         ),
         error_messages={"required": gettext_lazy("Cochez la case pour confirmer l'anonymisation.")},
     )
-
-
-def _status_of(error: BookingError) -> int:
-    return 403 if isinstance(error, BookingForbidden) else 400
 
 
 def _patient_or_404(request: HttpRequest, pk: int) -> Patient:
@@ -157,7 +154,7 @@ def patient_anonymise_view(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             except BookingError as error:
                 form.add_error(None, error.message)
-                status = _status_of(error)
+                status = page_status(error)
             else:
                 messages.success(
                     request,
