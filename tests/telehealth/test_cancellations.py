@@ -21,7 +21,7 @@ from cybercantal.telehealth.selectors.cancellations import (
     planned_consultations_count,
     range_preview,
 )
-from cybercantal.telehealth.services import cancellations as cancellations_service
+from cybercantal.telehealth.services import consultations as consultations_service
 from cybercantal.telehealth.services.cancellations import consultations_cancel_range
 from tests.accounts.factories import UserFactory
 from tests.telehealth.factories import (
@@ -200,7 +200,8 @@ def test_refused_to_anyone_else_and_nothing_changes(net, who, target):
 
 
 def test_all_or_nothing_when_one_cancellation_fails(net, monkeypatch):
-    real = cancellations_service.booking_cancel
+    # The engine call every cancellation goes through (services/consultations.py).
+    real = consultations_service.booking_cancel
     calls = []
 
     def fails_the_second(**kwargs):
@@ -209,7 +210,7 @@ def test_all_or_nothing_when_one_cancellation_fails(net, monkeypatch):
             raise BookingRuleError("Refus simulé.")
         return real(**kwargs)
 
-    monkeypatch.setattr(cancellations_service, "booking_cancel", fails_the_second)
+    monkeypatch.setattr(consultations_service, "booking_cancel", fails_the_second)
     before = AuditLog.objects.count()
 
     with pytest.raises(BookingRuleError, match="Refus simulé"):

@@ -26,13 +26,11 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
-from tests.browser.test_booking import _audit, _fits
 from tests.browser.test_public_pages import CHROMIUM_ARGS
 from tests.conftest import chromium_path
-from tests.coworking.test_manage_browser import _too_wide
+from tests.telehealth.browser_support import PageAudit, plain, session_cookie
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -45,17 +43,6 @@ OTHER = "Mme Jeanne Martin"  # another resident of the site, never touched
 # Communes of the territory (the Cantal, département 15) with their real INSEE codes.
 COMMUNES = {"15187": "Saint-Flour", "15003": "Allanche", "15138": "Murat"}
 SOURCE = "Arrêté ARS Auvergne-Rhône-Alpes du 15/02/2027 relatif au zonage médecins"
-
-
-def _session(user) -> str:
-    client = Client()
-    client.force_login(user)
-    return client.cookies["sessionid"].value
-
-
-def _plain(text: str) -> str:
-    """No-break and narrow no-break spaces as plain spaces, runs of spaces as one."""
-    return " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())
 
 
 def _world() -> dict:
@@ -154,12 +141,11 @@ def test_patients_withdrawal_zoning_and_site_closing_in_the_browser(live_server,
     monkeypatch.setattr(timezone, "now", lambda: NOW.astimezone(dt.UTC))
     w = _world()
     users = w.pop("users")
-    sessions = {name: _session(user) for name, user in users.items()}
+    sessions = {name: session_cookie(user) for name, user in users.items()}
     expertise = f"/telesante/teleexpertises/{w['request']}/"
     site_form = f"/telesante/reseau/sites/{w['closing']}/"
-    blocking: dict[str, list] = {}
-    too_wide: list[str] = []
-    errors: list[str] = []
+    audit = PageAudit(live_server.url)
+    blocking, too_wide, errors = audit.blocking, audit.too_wide, audit.errors
     seen: dict[str, object] = {}
 
     with sync_playwright() as playwright:
@@ -167,40 +153,20 @@ def test_patients_withdrawal_zoning_and_site_closing_in_the_browser(live_server,
         try:
 
             def open_page(session: str):
-                context = browser.new_context(
-                    viewport={"width": 1280, "height": 900}, locale="fr-FR"
-                )
-                context.add_cookies(
-                    [{"name": "sessionid", "value": session, "url": live_server.url}]
-                )
-                page = context.new_page()
-                page.on("pageerror", lambda error: errors.append(str(error)))
-                page.set_default_timeout(10_000)
-                return page
+                return audit.open(browser, session)
 
-            def inspect(page, name: str) -> None:
-                """The page as it is: axe-core at 1280 px, then no sideways scroll at 320."""
-                blocking[name] = _audit(page, name)
-                page.set_viewport_size({"width": 320, "height": 640})
-                if not _fits(page):
-                    too_wide.append(f"{name}: {_too_wide(page)}")
-                page.set_viewport_size({"width": 1280, "height": 900})
-
-            def visit(page, path: str) -> None:
-                response = page.goto(live_server.url + path)
-                assert response.status == 200, path
-                assert urlsplit(page.url).path == urlsplit(path).path, (path, page.url)
-                inspect(page, path)
+            inspect = audit.inspect
+            visit = audit.visit
 
             def success(page) -> str:
-                return _plain(page.locator("#messages").inner_text())
+                return plain(page.locator("#messages").inner_text())
 
             def table_rows(page) -> list[list[str]]:
                 rows = page.eval_on_selector_all(
                     "main table.manage-table tbody tr",
                     "rows => rows.map(row => [...row.cells].map(cell => cell.textContent))",
                 )
-                return [[_plain(cell) for cell in row] for row in rows]
+                return [[plain(cell) for cell in row] for row in rows]
 
             # --- The coordinator: "Patients" from the menu, a search, an anonymisation ------
             coordinator = open_page(sessions["coordinator"])
@@ -227,7 +193,7 @@ def test_patients_withdrawal_zoning_and_site_closing_in_the_browser(live_server,
             # Not ticked: refused, said in the error summary, nothing written.
             with coordinator.expect_navigation():
                 coordinator.get_by_role("button", name="Anonymiser ce patient").click()
-            seen["unticked"] = _plain(coordinator.locator("#erreurs-formulaire").inner_text())
+            seen["unticked"] = plain(coordinator.locator("#erreurs-formulaire").inner_text())
             inspect(coordinator, "anonymiser : non confirmé")
             coordinator.get_by_label(re.compile("^Je confirme que le patient")).check()
             coordinator.get_by_role("button", name="Anonymiser ce patient").click()
@@ -244,7 +210,7 @@ def test_patients_withdrawal_zoning_and_site_closing_in_the_browser(live_server,
             expect(coordinator.get_by_role("heading", level=1)).to_have_text(
                 "Anonymiser un patient"
             )
-            seen["refusal"] = _plain(coordinator.locator("main .notice--warning").inner_text())
+            seen["refusal"] = plain(coordinator.locator("main .notice--warning").inner_text())
             seen["refusal_form"] = coordinator.get_by_role("checkbox").count()
             seen["refusal_buttons"] = coordinator.get_by_role(
                 "button", name="Anonymiser ce patient"
@@ -257,15 +223,15 @@ def test_patients_withdrawal_zoning_and_site_closing_in_the_browser(live_server,
             # --- The requesting doctor withdraws the unanswered téléexpertise ---------------
             requester = open_page(sessions["requester"])
             visit(requester, expertise)
-            seen["state_before"] = _plain(requester.locator("main dl").inner_text())
+            seen["state_before"] = plain(requester.locator("main dl").inner_text())
             requester.get_by_label("Plus nécessaire").check()
             requester.get_by_role("button", name="Retirer la demande").click()
             requester.wait_for_load_state()
             expect(requester.locator("#messages")).to_contain_text("Demande retirée")
             assert urlsplit(requester.url).path == expertise
             seen["withdrawn_message"] = success(requester)
-            seen["state_after"] = _plain(requester.locator("main dl").inner_text())
-            seen["withdrawn_notice"] = _plain(requester.locator("main .notice").inner_text())
+            seen["state_after"] = plain(requester.locator("main dl").inner_text())
+            seen["withdrawn_notice"] = plain(requester.locator("main .notice").inner_text())
             seen["withdraw_buttons"] = requester.get_by_role(
                 "button", name="Retirer la demande"
             ).count()
@@ -274,7 +240,7 @@ def test_patients_withdrawal_zoning_and_site_closing_in_the_browser(live_server,
             # --- The staff record the first zoning ------------------------------------------
             staff = open_page(sessions["staff"])
             visit(staff, "/telesante/reseau/zones-prioritaires/")
-            seen["no_zoning"] = _plain(staff.locator("main .notice").inner_text())
+            seen["no_zoning"] = plain(staff.locator("main .notice").inner_text())
             staff.get_by_role("link", name="Enregistrer le zonage").click()
             expect(staff.get_by_role("heading", level=1)).to_have_text("Enregistrer un zonage")
             inspect(staff, "zonage : formulaire")
@@ -287,9 +253,9 @@ def test_patients_withdrawal_zoning_and_site_closing_in_the_browser(live_server,
             staff.get_by_role("button", name="Enregistrer le zonage").click()
             staff.wait_for_url(re.compile(r"/telesante/reseau/zones-prioritaires/$"))
             seen["zoning_message"] = success(staff)
-            seen["zone_caption"] = _plain(staff.locator("#legende-en-zone").inner_text())
+            seen["zone_caption"] = plain(staff.locator("#legende-en-zone").inner_text())
             seen["zone_rows"] = table_rows(staff)
-            seen["zone_history"] = _plain(
+            seen["zone_history"] = plain(
                 staff.locator("section[aria-labelledby=titre-historique]").inner_text()
             )
             inspect(staff, "zonage : enregistré")

@@ -31,13 +31,11 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
-from tests.browser.test_booking import _audit, _fits
 from tests.browser.test_public_pages import CHROMIUM_ARGS
 from tests.conftest import chromium_path
-from tests.coworking.test_manage_browser import _too_wide
+from tests.telehealth.browser_support import PageAudit, plain, session_cookie
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -67,12 +65,6 @@ NURSE_NAME = ("Martine", "Roques")
 PRACTITIONER_NAME = ("Hélène", "Fabre")
 RESIDENT = "Mme Odette Vidal"
 CHECKLIST_DONE = "Liste de vérification complète."
-
-
-def _session(user) -> str:
-    client = Client()
-    client.force_login(user)
-    return client.cookies["sessionid"].value
 
 
 def _reference_tariffs() -> None:
@@ -308,11 +300,6 @@ def _euros(value: Decimal) -> str:
     return f"{_number(value, 2)} €"
 
 
-def _plain(text: str) -> str:
-    """No-break and narrow no-break spaces as plain spaces, runs of spaces as one."""
-    return " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())
-
-
 KEY_FIGURES_JS = """els => els.map(li => {
     const value = li.querySelector("strong").textContent;
     return [value, li.textContent.replace(value, "")];
@@ -344,15 +331,14 @@ def test_a_nurse_books_runs_and_codes_a_teleconsultation_and_the_dashboard_count
     monkeypatch.setattr(timezone, "now", lambda: clock["now"].astimezone(dt.UTC))
     w = _world(clock)
     users = w.pop("users")
-    sessions = {name: _session(user) for name, user in users.items()}
+    sessions = {name: session_cookie(user) for name, user in users.items()}
     expected = _expected_figures()
     sentences = {code: recommendation_sentence(code) for code in ("video", "audio", "telephone")}
     site = f"/telesante/sites/{w['site']}"
     dashboard = f"{site}/modele-economique/"
     practitioner_label = " ".join(PRACTITIONER_NAME)
-    blocking: dict[str, list] = {}
-    too_wide: list[str] = []
-    errors: list[str] = []
+    audit = PageAudit(live_server.url)
+    blocking, too_wide, errors = audit.blocking, audit.too_wide, audit.errors
     seen: dict[str, object] = {}
 
     with sync_playwright() as playwright:
@@ -360,45 +346,27 @@ def test_a_nurse_books_runs_and_codes_a_teleconsultation_and_the_dashboard_count
         try:
 
             def open_page(session: str):
-                context = browser.new_context(
-                    viewport={"width": 1280, "height": 900}, locale="fr-FR"
-                )
-                context.add_cookies(
-                    [{"name": "sessionid", "value": session, "url": live_server.url}]
-                )
-                page = context.new_page()
-                page.on("pageerror", lambda error: errors.append(str(error)))
-                page.set_default_timeout(10_000)
-                return page
+                return audit.open(browser, session)
 
-            def inspect(page, name: str) -> None:
-                """The page as it is: axe-core at 1280 px, then no sideways scroll at 320."""
-                blocking[name] = _audit(page, name)
-                page.set_viewport_size({"width": 320, "height": 640})
-                if not _fits(page):
-                    too_wide.append(f"{name}: {_too_wide(page)}")
-                page.set_viewport_size({"width": 1280, "height": 900})
+            inspect = audit.inspect
 
             def check(page, paths):
                 for path in paths:
-                    response = page.goto(live_server.url + path)
-                    assert response.status == 200, path
-                    assert urlsplit(page.url).path == urlsplit(path).path, (path, page.url)
-                    inspect(page, path)
+                    audit.visit(page, path)
 
             def key_figures(page) -> dict[str, str]:
                 pairs = page.eval_on_selector_all(".today-figures li", KEY_FIGURES_JS)
-                return {_plain(label): _plain(value) for value, label in pairs}
+                return {plain(label): plain(value) for value, label in pairs}
 
             def table(page, caption_id: str) -> list[list[str]]:
                 rows = page.eval_on_selector_all(
                     f"table:has(#{caption_id}) tbody tr, table:has(#{caption_id}) tfoot tr",
                     TABLE_ROWS_JS,
                 )
-                return [[_plain(cell) for cell in row] for row in rows]
+                return [[plain(cell) for cell in row] for row in rows]
 
             def success(page) -> str:
-                return _plain(page.locator("#messages").inner_text())
+                return plain(page.locator("#messages").inner_text())
 
             # --- The coordinator, before: February's teleconsultation only -----------------
             coordinator = open_page(sessions["coordinator"])
@@ -411,7 +379,7 @@ def test_a_nurse_books_runs_and_codes_a_teleconsultation_and_the_dashboard_count
             nurse.goto(f"{live_server.url}/telesante/reserver/")
             # One site: the first step is skipped. The specialties, with what each needs.
             expect(nurse.get_by_role("group", name="2. Quelle spécialité ?")).to_be_visible()
-            seen["cardiology_hint"] = _plain(
+            seen["cardiology_hint"] = plain(
                 nurse.locator("li", has=nurse.get_by_label("Cardiologie")).inner_text()
             )
             inspect(nurse, "réserver : spécialité")
@@ -429,12 +397,12 @@ def test_a_nurse_books_runs_and_codes_a_teleconsultation_and_the_dashboard_count
             # The only nurse of the site is chosen for her: straight to the slots.
             expect(nurse.get_by_role("heading", name="5. Le créneau et la demande")).to_be_visible()
             seen["patient_message"] = success(nurse)
-            seen["choices"] = _plain(nurse.locator("dl.facts").inner_text())
+            seen["choices"] = plain(nurse.locator("dl.facts").inner_text())
             seen["ambulance_default"] = nurse.get_by_label("Ambulance", exact=True).is_checked()
             inspect(nurse, "réserver : créneau")
             first_slot = nurse.locator("input[name=slot]").first
-            seen["first_day"] = _plain(nurse.locator(".slot-picker__day legend").first.inner_text())
-            seen["first_slot"] = _plain(nurse.locator("label.slot-radio").first.inner_text())
+            seen["first_day"] = plain(nurse.locator(".slot-picker__day legend").first.inner_text())
+            seen["first_slot"] = plain(nurse.locator("label.slot-radio").first.inner_text())
             first_slot.check()
             nurse.get_by_role("button", name="Réserver la téléconsultation").click()
             nurse.wait_for_url(re.compile(r"/telesante/consultations/\d+/$"))
@@ -449,7 +417,7 @@ def test_a_nurse_books_runs_and_codes_a_teleconsultation_and_the_dashboard_count
             # --- The checklist sends her to the connectivity test, the script measures -----
             nurse.get_by_role("link", name="Préparer la séance").click()
             expect(nurse.get_by_role("heading", level=1)).to_have_text("Préparer la séance")
-            seen["no_recent_test"] = _plain(nurse.locator(".notice--warning").first.inner_text())
+            seen["no_recent_test"] = plain(nurse.locator(".notice--warning").first.inner_text())
             inspect(nurse, "préparer, sans test")
             nurse.get_by_role("link", name="Faire le test de connexion du site").click()
             expect(nurse).to_have_url(re.compile(rf"{site}/connexion/$"))
@@ -458,18 +426,18 @@ def test_a_nurse_books_runs_and_codes_a_teleconsultation_and_the_dashboard_count
             # Measured against the live server, posted by the script, then said in words.
             expect(nurse.locator("#messages")).to_contain_text("Votre connexion", timeout=90_000)
             seen["connectivity_message"] = success(nurse)
-            seen["latest_result"] = _plain(
+            seen["latest_result"] = plain(
                 nurse.locator("section[aria-labelledby=dernier-resultat]").inner_text()
             )
             inspect(nurse, "connexion, mesurée")
             nurse.goto(f"{live_server.url}{consultation}preparer/")
-            seen["test_offered"] = _plain(nurse.locator("main").inner_text())
+            seen["test_offered"] = plain(nurse.locator("main").inner_text())
             nurse.get_by_label("Le patient a donné son accord pour la téléconsultation").check()
             nurse.get_by_label("Dermatoscope", exact=True).check()
             nurse.get_by_role("button", name="Enregistrer la liste").click()
             nurse.wait_for_url(re.compile(rf"{consultation}$"))
             seen["checklist_message"] = success(nurse)
-            seen["checklist_state"] = _plain(
+            seen["checklist_state"] = plain(
                 nurse.locator("section[aria-labelledby=titre-verification]").inner_text()
             )
             inspect(nurse, "fiche, liste complète")
@@ -483,7 +451,7 @@ def test_a_nurse_books_runs_and_codes_a_teleconsultation_and_the_dashboard_count
             nurse.get_by_label("Vidéo", exact=True).check()
             with nurse.expect_navigation():
                 nurse.get_by_role("button", name="Clôturer la séance").click()
-            seen["too_early"] = _plain(nurse.locator("#erreurs-formulaire").inner_text())
+            seen["too_early"] = plain(nurse.locator("#erreurs-formulaire").inner_text())
             inspect(nurse, "clôturer, trop tôt")
 
             # --- Time passes: the session has started; done by video, acts coded ----------
@@ -547,7 +515,7 @@ def test_a_nurse_books_runs_and_codes_a_teleconsultation_and_the_dashboard_count
             )
             seen["network_sites"] = table(staff, "legende-sites")
             staff.goto(f"{live_server.url}/telesante/reseau/")
-            seen["network_page"] = _plain(staff.locator("main").inner_text())
+            seen["network_page"] = plain(staff.locator("main").inner_text())
         finally:
             browser.close()
 

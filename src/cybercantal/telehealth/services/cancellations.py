@@ -17,10 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cybercantal.booking.errors import BookingConflict, BookingForbidden, BookingRuleError
-from cybercantal.booking.services import booking_cancel
-from cybercantal.core.audit import audit_log
 
-from ..booking_guard import telehealth_booking_flow
 from ..models import Consultation, Practitioner, Site
 from ..selectors.cancellations import (
     RangeCancelReason,
@@ -28,21 +25,7 @@ from ..selectors.cancellations import (
     may_cancel_range,
     planned_in_range,
 )
-
-
-def _cancel_one(*, actor, consultation: Consultation, reason: RangeCancelReason) -> None:
-    """consultation_cancel's writes, without its per-session permission (staff, who do not
-    run sessions, may clear a day) and with the range's audit data."""
-    with telehealth_booking_flow():  # the engine's change guard lets this one through
-        booking_cancel(actor=actor, booking=consultation.booking, reason=str(reason.label))
-    consultation.status = Consultation.Status.CANCELLED
-    consultation.save(update_fields=["status", "updated_at"])
-    audit_log(
-        actor=actor,
-        action="telehealth.consultation_cancel",
-        target=consultation,  # its text names the specialty, the site and the time, no patient
-        data={"range": True, "reason": reason.value},
-    )
+from .consultations import planned_cancel_write
 
 
 def consultations_cancel_range(
@@ -105,5 +88,12 @@ def consultations_cancel_range(
         )
         chosen = RangeCancelReason(reason)
         for consultation in consultations:
-            _cancel_one(actor=actor, consultation=consultation, reason=chosen)
+            # Without consultation_cancel's per-session check: staff, who do not run
+            # sessions, may clear a day; the range's permission was checked above.
+            planned_cancel_write(
+                actor=actor,
+                consultation=consultation,
+                reason=str(chosen.label),
+                audit_data={"range": True, "reason": chosen.value},
+            )
     return consultations

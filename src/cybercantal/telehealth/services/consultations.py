@@ -168,12 +168,26 @@ def consultation_cancel(*, actor, consultation: Consultation, reason: str = "") 
     if consultation.status != Consultation.Status.PLANNED:
         raise BookingRuleError(_("Cette téléconsultation est déjà clôturée."))
     with transaction.atomic():
-        with telehealth_booking_flow():  # the engine's change guard lets this one through
-            booking_cancel(actor=actor, booking=consultation.booking, reason=reason)
-        consultation.status = Consultation.Status.CANCELLED
-        consultation.save(update_fields=["status", "updated_at"])
-        audit_log(actor=actor, action="telehealth.consultation_cancel", target=consultation)
+        planned_cancel_write(actor=actor, consultation=consultation, reason=reason)
     return consultation
+
+
+def planned_cancel_write(
+    *, actor, consultation: Consultation, reason: str = "", audit_data: dict | None = None
+) -> None:
+    """The writes of cancelling a planned consultation, inside the caller's transaction and
+    after its own permission check (one session here, a range of days in cancellations.py):
+    the booking through the engine, the status, one audit row."""
+    with telehealth_booking_flow():  # the engine's change guard lets this one through
+        booking_cancel(actor=actor, booking=consultation.booking, reason=reason)
+    consultation.status = Consultation.Status.CANCELLED
+    consultation.save(update_fields=["status", "updated_at"])
+    audit_log(
+        actor=actor,
+        action="telehealth.consultation_cancel",
+        target=consultation,  # its text names the specialty, the site and the time, no patient
+        data=audit_data,
+    )
 
 
 def patient_create(
